@@ -1,0 +1,19 @@
+/* skbref_variant_end.h: leave the variant entered by skbref_variant_begin.h. */
+#undef sk_buff
+#undef sk_buff_data_t
+#undef NET_SKBUFF_DATA_USES_OFFSET
+#undef CONFIG_NETFILTER
+#undef CONFIG_BRIDGE_NETFILTER
+#undef CONFIG_NET_SCHED
+#undef CONFIG_NET_CLS_ACT
+#undef CONFIG_NETWORK_SECMARK
+#undef CONFIG_NF_CONNTRACK
+#undef CONFIG_NETDEVICES_MULTIQUEUE
+#undef CONFIG_NET_DMA
+#undef CONFIG_XFRM
+#undef SKBREF_SYM
+#undef SKBREF_CAT
+#undef SKBREF_CAT2
+#undef SKBREF_V_PREFIX
+#undef SKBREF_V_OFFSET
+#undef SKBREF_V_PROFILE

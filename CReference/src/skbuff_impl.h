@@ -1,0 +1,1526 @@
+/*
+ * skbuff_impl.h: the C reference of the Linux 2.6.24 sk_buff helpers (../shared/docs/skbuff-2.6.24.md,
+ * "the spec"), written from the spec's facts, plus the harness a variant exports.
+ *
+ * Included once per variant translation unit, after skbref_variant_begin.h: struct sk_buff,
+ * sk_buff_data_t, NET_SKBUFF_DATA_USES_OFFSET and the CONFIG_ options are that variant's. Every
+ * kernel helper is a static function named after its kernel twin. OFF/PTR differences are written
+ * with #ifdef NET_SKBUFF_DATA_USES_OFFSET where spec section 5 says the kernel's text differs; the
+ * arithmetic on sk_buff_data_t itself (unsigned int or pointer) goes through SKB_DATA_T_ADD/SUB.
+ *
+ * Two rules the kernel does not have, so that ASan/UBSan stay quiet on the kernel's quirks:
+ *  - pointer arithmetic on head/data/tail/end/headers goes through uintptr_t (quirk 1 makes NULL + delta
+ *    on purpose), and signed int arithmetic the kernel lets wrap is done in unsigned;
+ *  - every byte access is checked where the kernel makes it (Specs/snapshot.md, "Bytes"): outside its
+ *    buffer's [head, head + end) or its allocation, the call ends with SKBREF_OVERFLOW before the access.
+ */
+#ifdef SKBUFF_IMPL_INCLUDED
+#error "skbuff_impl.h is included once per variant translation unit"
+#endif
+#define SKBUFF_IMPL_INCLUDED 1
+
+#include <limits.h>
+#include <stdalign.h>
+#include <string.h>
+
+#include "skbref_world.h"
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the bit-field table below assumes a little-endian ABI (bit-fields allocated from bit 0)"
+#endif
+
+/* ------------------------------------------------------------------------------------------------
+ * Kernel services: the world, BUG, allocators, atomics.
+ * ---------------------------------------------------------------------------------------------- */
+
+/* The world of the call running on this thread, set by apply (worlds run on several threads at once). */
+static _Thread_local struct skbref_world *skbref_current;
+
+typedef unsigned int gfp_t;
+#define __GFP_DMA 0x01u
+#define GFP_ATOMIC 0x20u
+
+#define EFAULT 14
+#define ENOMEM 12
+
+/* include/linux/cache.h: L1_CACHE_BYTES is an int constant; here the target's, from the world. */
+#define SMP_CACHE_BYTES ((int)skbref_current->cache_bytes)
+/* include/linux/skbuff.h */
+#define NET_SKB_PAD 16
+#define SKB_DATAREF_SHIFT 16
+#define SKB_DATAREF_MASK ((1 << SKB_DATAREF_SHIFT) - 1)
+enum {
+    SKB_FCLONE_UNAVAILABLE,
+    SKB_FCLONE_ORIG,
+    SKB_FCLONE_CLONE,
+};
+/* 1 << min(MAX_ORDER + PAGE_SHIFT - 1, 25) with MAX_ORDER 11 and 4 KiB pages (spec section 8). */
+#define KMALLOC_MAX_SIZE (1ul << 22)
+
+/* BUG()/BUG_ON(): the kernel dies; the model ends the call with the check that fired (spec section 8). */
+#define BUG(which) skbref_world_fail(skbref_current, SKBREF_BUG, (which))
+#define BUG_ON(condition, which)                                                                     \
+    do {                                                                                             \
+        if (condition)                                                                               \
+            BUG(which);                                                                              \
+    } while (0)
+
+/* The kernel would have touched memory outside an object: end the call before the access. */
+static _Noreturn void skbref_overflow(void)
+{
+    skbref_world_fail(skbref_current, SKBREF_OVERFLOW, 0);
+}
+
+/* Signed int arithmetic that the kernel lets wrap (two's complement, as gcc builds it), without UB. */
+static int skb_wrap_int(unsigned long v)
+{
+    return (int)v;
+}
+static int skb_iadd(int a, int b)
+{
+    return skb_wrap_int((unsigned long)(unsigned int)a + (unsigned int)b);
+}
+static int skb_isub(int a, int b)
+{
+    return skb_wrap_int((unsigned long)(unsigned int)a - (unsigned int)b);
+}
+
+/* Pointer arithmetic through uintptr_t: the delta keeps its C type's extension (int: sign, unsigned: zero). */
+#define SKB_PTR_ADD(p, delta) ((unsigned char *)((uintptr_t)(p) + (uintptr_t)(delta)))
+#define SKB_PTR_SUB(p, delta) ((unsigned char *)((uintptr_t)(p) - (uintptr_t)(delta)))
+#define SKB_PTR_DIFF(a, b) ((intptr_t)((uintptr_t)(a) - (uintptr_t)(b)))
+
+/* Arithmetic on sk_buff_data_t, written `x += d` / `a - b` in the kernel (spec sections 0 and 5.6). */
+#ifdef NET_SKBUFF_DATA_USES_OFFSET
+/* OFF: unsigned int arithmetic, wrapping at 2^32 (quirk 3). */
+#define SKB_DATA_T_ADD(x, d) ((sk_buff_data_t)((x) + (d)))
+#define SKB_DATA_T_SUB(a, b) ((unsigned int)((a) - (b)))
+#else
+/* PTR: pointer arithmetic, which the kernel may take outside the buffer (quirk 1). */
+#define SKB_DATA_T_ADD(x, d) SKB_PTR_ADD(x, d)
+#define SKB_DATA_T_SUB(a, b) SKB_PTR_DIFF(a, b)
+#endif
+/* Comparing two sk_buff_data_t: unsigned int or address order, both unsigned. */
+#define SKB_DATA_T_GT(a, b) ((uintptr_t)(a) > (uintptr_t)(b))
+
+/* SKB_DATA_ALIGN(X) in X's own type: unsigned int wraps at 2^32, int wraps like gcc's int. */
+static unsigned int skb_data_align_uint(unsigned int x)
+{
+    return (x + (SMP_CACHE_BYTES - 1)) & ~(SMP_CACHE_BYTES - 1);
+}
+static int skb_data_align_int(int x)
+{
+    unsigned int mask = (unsigned int)(SMP_CACHE_BYTES - 1);
+    return skb_wrap_int(((unsigned int)x + mask) & ~mask);
+}
+#define SKB_DATA_ALIGN(X) _Generic((X), int: skb_data_align_int, unsigned int: skb_data_align_uint)(X)
+
+/* ALIGN(x, a) on an int (include/linux/kernel.h): int arithmetic, wrapping. */
+static int skb_align_int(int x, int a)
+{
+    unsigned int mask = (unsigned int)a - 1u;
+    return skb_wrap_int(((unsigned int)x + mask) & ~mask);
+}
+#define ALIGN(x, a) _Generic((x), int: skb_align_int)((x), (a))
+
+/* include/asm-x86/atomic_64.h, single-threaded: the counters wrap like the hardware's. */
+static int atomic_read(const atomic_t *v)
+{
+    return v->counter;
+}
+static void atomic_set(atomic_t *v, int i)
+{
+    v->counter = i;
+}
+static void atomic_add(int i, atomic_t *v)
+{
+    v->counter = skb_iadd(v->counter, i);
+}
+static void atomic_inc(atomic_t *v)
+{
+    atomic_add(1, v);
+}
+static int atomic_sub_return(int i, atomic_t *v)
+{
+    v->counter = skb_isub(v->counter, i);
+    return v->counter;
+}
+static int atomic_dec_and_test(atomic_t *v)
+{
+    return atomic_sub_return(1, v) == 0;
+}
+
+/* A slab cache: objects of one size. The model's caches are descriptions; objects are tracked blocks. */
+struct kmem_cache {
+    const char *name;
+    size_t size;
+};
+/* net/core/skbuff.c: the two sk_buff caches (an array, so the name is a pointer as in the kernel). */
+static const struct kmem_cache skbuff_head_cache[1] = {{"skbuff_head_cache", sizeof(struct sk_buff)}};
+static const struct kmem_cache skbuff_fclone_cache[1] = {
+    {"skbuff_fclone_cache", 2 * sizeof(struct sk_buff) + sizeof(atomic_t)}};
+
+/* kmem_cache_alloc: a zeroed object of the cache, or NULL. */
+static void *kmem_cache_alloc(const struct kmem_cache *cachep, gfp_t flags)
+{
+    (void)flags;
+    return skbref_world_alloc(skbref_current, cachep->size);
+}
+
+/* kmem_cache_free: the object must be a live object of this cache (else the harness's bad_free). */
+static void kmem_cache_free(const struct kmem_cache *cachep, void *objp)
+{
+    const struct skbref_block *b = skbref_world_block(skbref_current, (uintptr_t)objp);
+    BUG_ON(!b || b->size != cachep->size, SKBREF_BUG_BAD_FREE);
+    skbref_world_free(skbref_current, objp);
+}
+
+/* kmalloc: zeroed memory, or NULL above KMALLOC_MAX_SIZE (spec section 8; size classes not modelled). */
+static void *kmalloc(size_t size, gfp_t flags)
+{
+    (void)flags;
+    if (size > KMALLOC_MAX_SIZE)
+        return NULL;
+    return skbref_world_alloc(skbref_current, size);
+}
+
+/* kfree: NULL is a no-op; also takes kmem_cache objects, as alloc_skb_from_cache's buffers (spec 1). */
+static void kfree(const void *objp)
+{
+    if (!objp)
+        return;
+    BUG_ON(skbref_world_free(skbref_current, objp) != 0, SKBREF_BUG_BAD_FREE);
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Accessors (spec section 0 and 5.1).
+ * ---------------------------------------------------------------------------------------------- */
+
+#ifdef NET_SKBUFF_DATA_USES_OFFSET
+/** skb_end_pointer - OFF: head + end. */
+static unsigned char *skb_end_pointer(const struct sk_buff *skb)
+{
+    return SKB_PTR_ADD(skb->head, skb->end);
+}
+/** skb_tail_pointer - OFF: head + tail. */
+static unsigned char *skb_tail_pointer(const struct sk_buff *skb)
+{
+    return SKB_PTR_ADD(skb->head, skb->tail);
+}
+/** skb_reset_tail_pointer - OFF: tail = data - head, truncated to unsigned int. */
+static void skb_reset_tail_pointer(struct sk_buff *skb)
+{
+    skb->tail = (sk_buff_data_t)SKB_PTR_DIFF(skb->data, skb->head);
+}
+/** skb_set_tail_pointer - OFF: reset, then tail += offset (unchecked). */
+static void skb_set_tail_pointer(struct sk_buff *skb, const int offset)
+{
+    skb_reset_tail_pointer(skb);
+    skb->tail = SKB_DATA_T_ADD(skb->tail, offset);
+}
+/* skb_X_header / skb_reset_X_header / skb_set_X_header - OFF: offsets from head, set ones unchecked. */
+#define SKB_HEADER_ACCESSORS(X)                                                                      \
+    static unsigned char *skb_##X##_header(const struct sk_buff *skb)                                \
+    {                                                                                                \
+        return SKB_PTR_ADD(skb->head, skb->X##_header);                                              \
+    }                                                                                                \
+    static void skb_reset_##X##_header(struct sk_buff *skb)                                          \
+    {                                                                                                \
+        skb->X##_header = (sk_buff_data_t)SKB_PTR_DIFF(skb->data, skb->head);                        \
+    }                                                                                                \
+    static void skb_set_##X##_header(struct sk_buff *skb, const int offset)                          \
+    {                                                                                                \
+        skb_reset_##X##_header(skb);                                                                 \
+        skb->X##_header = SKB_DATA_T_ADD(skb->X##_header, offset);                                   \
+    }
+/** skb_mac_header_was_set - OFF: mac_header != ~0U, so 1 on a fresh skb (quirk 2). */
+static int skb_mac_header_was_set(const struct sk_buff *skb)
+{
+    return skb->mac_header != ~0U;
+}
+#else
+/** skb_end_pointer - PTR: the end field itself. */
+static unsigned char *skb_end_pointer(const struct sk_buff *skb)
+{
+    return skb->end;
+}
+/** skb_tail_pointer - PTR: the tail field itself. */
+static unsigned char *skb_tail_pointer(const struct sk_buff *skb)
+{
+    return skb->tail;
+}
+/** skb_reset_tail_pointer - PTR: tail = data. */
+static void skb_reset_tail_pointer(struct sk_buff *skb)
+{
+    skb->tail = skb->data;
+}
+/** skb_set_tail_pointer - PTR: tail = data + offset (unchecked). */
+static void skb_set_tail_pointer(struct sk_buff *skb, const int offset)
+{
+    skb->tail = SKB_PTR_ADD(skb->data, offset);
+}
+/* skb_X_header / skb_reset_X_header / skb_set_X_header - PTR: absolute pointers, set ones unchecked. */
+#define SKB_HEADER_ACCESSORS(X)                                                                      \
+    static unsigned char *skb_##X##_header(const struct sk_buff *skb)                                \
+    {                                                                                                \
+        return skb->X##_header;                                                                      \
+    }                                                                                                \
+    static void skb_reset_##X##_header(struct sk_buff *skb)                                          \
+    {                                                                                                \
+        skb->X##_header = skb->data;                                                                 \
+    }                                                                                                \
+    static void skb_set_##X##_header(struct sk_buff *skb, const int offset)                          \
+    {                                                                                                \
+        skb->X##_header = SKB_PTR_ADD(skb->data, offset);                                            \
+    }
+/** skb_mac_header_was_set - PTR: mac_header != NULL, so 0 on a fresh skb (quirk 2). */
+static int skb_mac_header_was_set(const struct sk_buff *skb)
+{
+    return skb->mac_header != NULL;
+}
+#endif
+
+SKB_HEADER_ACCESSORS(mac)
+SKB_HEADER_ACCESSORS(network)
+SKB_HEADER_ACCESSORS(transport)
+
+/** skb_is_nonlinear - data_len != 0. */
+static unsigned int skb_is_nonlinear(const struct sk_buff *skb)
+{
+    return skb->data_len;
+}
+
+/** skb_headlen - len - data_len, unsigned. */
+static unsigned int skb_headlen(const struct sk_buff *skb)
+{
+    return skb->len - skb->data_len;
+}
+
+/** skb_headroom - data - head as unsigned int (negative headroom wraps). */
+static unsigned int skb_headroom(const struct sk_buff *skb)
+{
+    return (unsigned int)SKB_PTR_DIFF(skb->data, skb->head);
+}
+
+/** skb_tailroom - 0 if nonlinear, else end - tail as int (spec 5.6: u32 or pointer difference). */
+static int skb_tailroom(const struct sk_buff *skb)
+{
+    return skb_is_nonlinear(skb) ? 0 : (int)SKB_DATA_T_SUB(skb->end, skb->tail);
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Checked memory access (Specs/snapshot.md, "Bytes").
+ * ---------------------------------------------------------------------------------------------- */
+
+/* Where an access may land: [lo, hi) inside the tracked allocation that starts at base. */
+struct skb_window {
+    uintptr_t base;
+    uintptr_t lo;
+    uintptr_t hi;
+};
+
+/* The packet bytes of skb's buffer: [head, head + end) of the allocation at head. */
+static struct skb_window skb_linear_window(const struct sk_buff *skb)
+{
+    struct skb_window w = {(uintptr_t)skb->head, (uintptr_t)skb->head, (uintptr_t)skb_end_pointer(skb)};
+    return w;
+}
+
+/* Overflow unless [p, p + n) lies in the window and in its allocation; n == 0 is always allowed. */
+static void skb_access_check(struct skb_window w, const void *p, size_t n)
+{
+    uintptr_t a = (uintptr_t)p;
+    if (n == 0)
+        return;
+    if (a < w.lo || a > w.hi || n > w.hi - a)
+        skbref_overflow();
+    const struct skbref_block *b = skbref_world_block(skbref_current, w.base);
+    uintptr_t start = b ? (uintptr_t)b->p : 0;
+    if (!b || a < start || a - start > b->size || n > b->size - (a - start))
+        skbref_overflow();
+}
+
+static void skb_checked_memcpy(struct skb_window to_w, void *to, struct skb_window from_w, const void *from,
+                               size_t n)
+{
+    skb_access_check(to_w, to, n);
+    skb_access_check(from_w, from, n);
+    if (n)
+        memcpy(to, from, n);
+}
+
+static void skb_checked_memset(struct skb_window w, void *p, int c, size_t n)
+{
+    skb_access_check(w, p, n);
+    if (n)
+        memset(p, c, n);
+}
+
+/** skb_shinfo - the skb_shared_info at skb_end_pointer(); accessing it outside the allocation is overflow. */
+static struct skb_shared_info *skb_shinfo(const struct sk_buff *skb)
+{
+    unsigned char *end = skb_end_pointer(skb);
+    struct skb_window w = {(uintptr_t)skb->head, (uintptr_t)end,
+                           (uintptr_t)end + sizeof(struct skb_shared_info)};
+    skb_access_check(w, end, sizeof(struct skb_shared_info));
+    return (struct skb_shared_info *)end;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Allocation (spec section 1).
+ * ---------------------------------------------------------------------------------------------- */
+
+/* Shared by __alloc_skb and alloc_skb_from_cache: the fields after the memset up to tail. */
+static void skb_init_fresh(struct sk_buff *skb, unsigned char *data, unsigned int size)
+{
+    memset(skb, 0, offsetof(struct sk_buff, tail));
+    skb->truesize = (unsigned int)(size + sizeof(struct sk_buff));
+    atomic_set(&skb->users, 1);
+    skb->head = data;
+    skb->data = data;
+    skb_reset_tail_pointer(skb);
+    skb->end = SKB_DATA_T_ADD(skb->tail, size);
+}
+
+/**
+ * __alloc_skb - head from the head or fclone cache, kmalloc(SKB_DATA_ALIGN(size) + shinfo), fields zeroed
+ * up to tail (so headers are 0/NULL), truesize = aligned size + sizeof(sk_buff); fclone marks the pair.
+ */
+static struct sk_buff *__alloc_skb(unsigned int size, gfp_t gfp_mask, int fclone, int node)
+{
+    const struct kmem_cache *cache = fclone ? skbuff_fclone_cache : skbuff_head_cache;
+    struct skb_shared_info *shinfo;
+    struct sk_buff *skb;
+    unsigned char *data;
+
+    (void)node; /* one NUMA node */
+    skb = kmem_cache_alloc(cache, gfp_mask & ~__GFP_DMA);
+    if (!skb)
+        return NULL;
+    size = SKB_DATA_ALIGN(size);
+    data = kmalloc(size + sizeof(struct skb_shared_info), gfp_mask);
+    if (!data) {
+        kmem_cache_free(cache, skb);
+        return NULL;
+    }
+    skb_init_fresh(skb, data, size);
+    shinfo = skb_shinfo(skb);
+    atomic_set(&shinfo->dataref, 1);
+    shinfo->nr_frags = 0;
+    shinfo->gso_size = 0;
+    shinfo->gso_segs = 0;
+    shinfo->gso_type = 0;
+    shinfo->ip6_frag_id = 0;
+    shinfo->frag_list = NULL;
+    if (fclone) {
+        struct sk_buff *child = skb + 1;
+        atomic_t *fclone_ref = (atomic_t *)(child + 1);
+        skb->fclone = SKB_FCLONE_ORIG;
+        atomic_set(fclone_ref, 1);
+        child->fclone = SKB_FCLONE_UNAVAILABLE;
+    }
+    return skb;
+}
+
+/** alloc_skb - __alloc_skb(size, gfp, 0, -1). */
+static struct sk_buff *alloc_skb(unsigned int size, gfp_t priority)
+{
+    return __alloc_skb(size, priority, 0, -1);
+}
+
+/** alloc_skb_fclone - __alloc_skb(size, gfp, 1, -1): an ORIG with a spare clone slot. */
+static struct sk_buff *alloc_skb_fclone(unsigned int size, gfp_t priority)
+{
+    return __alloc_skb(size, priority, 1, -1);
+}
+
+/** skb_reserve - data += len, tail += len; len is an unchecked int. */
+static void skb_reserve(struct sk_buff *skb, int len)
+{
+    skb->data = SKB_PTR_ADD(skb->data, len);
+    skb->tail = SKB_DATA_T_ADD(skb->tail, len);
+}
+
+/** __dev_alloc_skb - alloc_skb(length + NET_SKB_PAD) (unsigned, wraps), then skb_reserve(NET_SKB_PAD). */
+static struct sk_buff *__dev_alloc_skb(unsigned int length, gfp_t gfp_mask)
+{
+    struct sk_buff *skb = alloc_skb(length + NET_SKB_PAD, gfp_mask);
+    if (skb)
+        skb_reserve(skb, NET_SKB_PAD);
+    return skb;
+}
+
+/** dev_alloc_skb - __dev_alloc_skb(length, GFP_ATOMIC). */
+static struct sk_buff *dev_alloc_skb(unsigned int length)
+{
+    return __dev_alloc_skb(length, GFP_ATOMIC);
+}
+
+/**
+ * alloc_skb_from_cache - 2.6.18's helper on the 2.6.24 structure (spec 1 and 8): head from the head
+ * cache, the buffer an object of cp, ip6_frag_id left alone. 2.6.18 did not check that the object holds
+ * SKB_DATA_ALIGN(size) + shinfo; the model reports that as overflow and produces no skb.
+ */
+static struct sk_buff *alloc_skb_from_cache(const struct kmem_cache *cp, unsigned int size, gfp_t gfp_mask)
+{
+    struct skb_shared_info *shinfo;
+    struct sk_buff *skb;
+    unsigned char *data;
+
+    skb = kmem_cache_alloc(skbuff_head_cache, gfp_mask & ~__GFP_DMA);
+    if (!skb)
+        return NULL;
+    size = SKB_DATA_ALIGN(size);
+    if ((uint64_t)size + sizeof(struct skb_shared_info) > cp->size) {
+        kmem_cache_free(skbuff_head_cache, skb);
+        skbref_overflow();
+    }
+    data = kmem_cache_alloc(cp, gfp_mask);
+    if (!data) {
+        kmem_cache_free(skbuff_head_cache, skb);
+        return NULL;
+    }
+    skb_init_fresh(skb, data, size);
+    shinfo = skb_shinfo(skb);
+    atomic_set(&shinfo->dataref, 1);
+    shinfo->nr_frags = 0;
+    shinfo->gso_size = 0;
+    shinfo->gso_segs = 0;
+    shinfo->gso_type = 0;
+    shinfo->frag_list = NULL;
+    return skb;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Linear-area operations (spec section 2).
+ * ---------------------------------------------------------------------------------------------- */
+
+/** skb_over_panic - skb_put moved tail past end: the kernel printks and BUGs (the skb stays modified). */
+static _Noreturn void skb_over_panic(struct sk_buff *skb, int sz)
+{
+    (void)skb;
+    (void)sz;
+    skbref_world_fail(skbref_current, SKBREF_PANIC_OVER, 0);
+}
+
+/** skb_under_panic - skb_push moved data below head: the kernel printks and BUGs (the skb stays modified). */
+static _Noreturn void skb_under_panic(struct sk_buff *skb, int sz)
+{
+    (void)skb;
+    (void)sz;
+    skbref_world_fail(skbref_current, SKBREF_PANIC_UNDER, 0);
+}
+
+/* SKB_LINEAR_ASSERT: BUG_ON(skb_is_nonlinear(skb)). */
+#define SKB_LINEAR_ASSERT(skb) BUG_ON(skb_is_nonlinear(skb), SKBREF_BUG_LINEAR_ASSERT)
+
+/** __skb_put - tail += len, len += len, no check; returns the old tail. */
+static unsigned char *__skb_put(struct sk_buff *skb, unsigned int len)
+{
+    unsigned char *tmp = skb_tail_pointer(skb);
+    SKB_LINEAR_ASSERT(skb);
+    skb->tail = SKB_DATA_T_ADD(skb->tail, len);
+    skb->len += len;
+    return tmp;
+}
+
+/** skb_put - as __skb_put, then over-panic if tail > end (u32 under OFF, so a wrap passes: quirk 3). */
+static unsigned char *skb_put(struct sk_buff *skb, unsigned int len)
+{
+    unsigned char *tmp = skb_tail_pointer(skb);
+    SKB_LINEAR_ASSERT(skb);
+    skb->tail = SKB_DATA_T_ADD(skb->tail, len);
+    skb->len += len;
+    if (SKB_DATA_T_GT(skb->tail, skb->end))
+        skb_over_panic(skb, (int)len);
+    return tmp;
+}
+
+/** __skb_push - data -= len, len += len, no check; returns data. */
+static unsigned char *__skb_push(struct sk_buff *skb, unsigned int len)
+{
+    skb->data = SKB_PTR_SUB(skb->data, len);
+    skb->len += len;
+    return skb->data;
+}
+
+/** skb_push - as __skb_push, then under-panic if data < head (pointers in both modes). */
+static unsigned char *skb_push(struct sk_buff *skb, unsigned int len)
+{
+    skb->data = SKB_PTR_SUB(skb->data, len);
+    skb->len += len;
+    if ((uintptr_t)skb->data < (uintptr_t)skb->head)
+        skb_under_panic(skb, (int)len);
+    return skb->data;
+}
+
+/** __skb_pull - len -= len, BUG if len < data_len afterwards (unsigned: over-pulling wraps, quirk 7). */
+static unsigned char *__skb_pull(struct sk_buff *skb, unsigned int len)
+{
+    skb->len -= len;
+    BUG_ON(skb->len < skb->data_len, SKBREF_BUG_PULL_DATA_LEN);
+    skb->data = SKB_PTR_ADD(skb->data, len);
+    return skb->data;
+}
+
+/** skb_pull - NULL if len > skb->len, else __skb_pull. */
+static unsigned char *skb_pull(struct sk_buff *skb, unsigned int len)
+{
+    return len > skb->len ? NULL : __skb_pull(skb, len);
+}
+
+/** __skb_trim - WARN and do nothing if nonlinear; else len = len and tail = data + len. */
+static void __skb_trim(struct sk_buff *skb, unsigned int len)
+{
+    if (skb->data_len)
+        return; /* WARN_ON(1) */
+    skb->len = len;
+    skb_set_tail_pointer(skb, (int)len);
+}
+
+/** skb_trim - __skb_trim only when skb->len > len. */
+static void skb_trim(struct sk_buff *skb, unsigned int len)
+{
+    if (skb->len > len)
+        __skb_trim(skb, len);
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Sharing and reference counts (spec section 3).
+ * ---------------------------------------------------------------------------------------------- */
+
+/** skb_get - users++; returns skb. */
+static struct sk_buff *skb_get(struct sk_buff *skb)
+{
+    atomic_inc(&skb->users);
+    return skb;
+}
+
+/** skb_shared - users != 1. */
+static int skb_shared(const struct sk_buff *skb)
+{
+    return atomic_read(&skb->users) != 1;
+}
+
+/** skb_cloned - cloned && (dataref & 0xFFFF) != 1. */
+static int skb_cloned(const struct sk_buff *skb)
+{
+    return skb->cloned && (atomic_read(&skb_shinfo(skb)->dataref) & SKB_DATAREF_MASK) != 1;
+}
+
+/** skb_header_cloned - cloned && (dataref & 0xFFFF) - (dataref >> 16) != 1 (quirk 10). */
+static int skb_header_cloned(const struct sk_buff *skb)
+{
+    int dataref;
+    if (!skb->cloned)
+        return 0;
+    dataref = atomic_read(&skb_shinfo(skb)->dataref);
+    dataref = skb_isub(dataref & SKB_DATAREF_MASK, dataref >> SKB_DATAREF_SHIFT);
+    return dataref != 1;
+}
+
+/** skb_header_release - BUG if nohdr; nohdr = 1; dataref += 1 << 16. */
+static void skb_header_release(struct sk_buff *skb)
+{
+    BUG_ON(skb->nohdr, SKBREF_BUG_HEADER_RELEASE);
+    skb->nohdr = 1;
+    atomic_add(1 << SKB_DATAREF_SHIFT, &skb_shinfo(skb)->dataref);
+}
+
+/**
+ * skb_release_data - frees the buffer if !cloned or the dataref drop (1, or 1 + 1<<16 with nohdr)
+ * reaches 0; an uncloned skb never decrements dataref. This model has no frags and no frag_list.
+ */
+static void skb_release_data(struct sk_buff *skb)
+{
+    if (!skb->cloned ||
+        !atomic_sub_return(skb->nohdr ? (1 << SKB_DATAREF_SHIFT) + 1 : 1, &skb_shinfo(skb)->dataref))
+        kfree(skb->head);
+}
+
+/**
+ * kfree_skbmem - frees the struct: UNAVAILABLE to the head cache; ORIG drops the pair's count;
+ * CLONE marks its slot UNAVAILABLE (reusable) and drops the count; the pair goes at 0.
+ */
+static void kfree_skbmem(struct sk_buff *skb)
+{
+    struct sk_buff *other;
+    atomic_t *fclone_ref;
+
+    switch (skb->fclone) {
+    case SKB_FCLONE_UNAVAILABLE:
+        kmem_cache_free(skbuff_head_cache, skb);
+        break;
+    case SKB_FCLONE_ORIG:
+        fclone_ref = (atomic_t *)(skb + 2);
+        if (atomic_dec_and_test(fclone_ref))
+            kmem_cache_free(skbuff_fclone_cache, skb);
+        break;
+    case SKB_FCLONE_CLONE:
+        fclone_ref = (atomic_t *)(skb + 1);
+        other = skb - 1;
+        skb->fclone = SKB_FCLONE_UNAVAILABLE;
+        if (atomic_dec_and_test(fclone_ref))
+            kmem_cache_free(skbuff_fclone_cache, other);
+        break;
+    }
+}
+
+/**
+ * __kfree_skb - skb_release_all (dst, secpath, destructor and netfilter puts: always NULL here;
+ * tc_index/tc_verd = 0; skb_release_data), then kfree_skbmem.
+ */
+static void __kfree_skb(struct sk_buff *skb)
+{
+#ifdef CONFIG_NET_SCHED
+    skb->tc_index = 0;
+#ifdef CONFIG_NET_CLS_ACT
+    skb->tc_verd = 0;
+#endif
+#endif
+    skb_release_data(skb);
+    kfree_skbmem(skb);
+}
+
+/** kfree_skb - NULL is a no-op; users == 1 frees without a decrement, else only --users. */
+static void kfree_skb(struct sk_buff *skb)
+{
+    if (!skb)
+        return;
+    if (atomic_read(&skb->users) != 1 && !atomic_dec_and_test(&skb->users))
+        return;
+    __kfree_skb(skb);
+}
+
+/**
+ * __copy_skb_header - copies tstamp, dev, the 3 headers raw, dst, cb, the csum union, local_df,
+ * pkt_type, ip_summed, priority, protocol, mark and the CONFIG-dependent fields. The dst/sp/nfct/
+ * nf_bridge references are always NULL in this model, so taking a reference is a plain copy.
+ * ipvs_property/nf_trace need IP_VS/XT_TARGET_TRACE, in no profile (quirk 8).
+ */
+static void __copy_skb_header(struct sk_buff *new, const struct sk_buff *old)
+{
+    new->tstamp = old->tstamp;
+    new->dev = old->dev;
+    new->transport_header = old->transport_header;
+    new->network_header = old->network_header;
+    new->mac_header = old->mac_header;
+    new->dst = old->dst;
+#ifdef CONFIG_INET
+    new->sp = old->sp;
+#endif
+    memcpy(new->cb, old->cb, sizeof(old->cb));
+    new->csum_start = old->csum_start;
+    new->csum_offset = old->csum_offset;
+    new->local_df = old->local_df;
+    new->pkt_type = old->pkt_type;
+    new->ip_summed = old->ip_summed;
+#ifdef CONFIG_NETDEVICES_MULTIQUEUE
+    new->queue_mapping = old->queue_mapping;
+#endif
+    new->priority = old->priority;
+#if defined(CONFIG_IP_VS) || defined(CONFIG_IP_VS_MODULE)
+    new->ipvs_property = old->ipvs_property;
+#endif
+    new->protocol = old->protocol;
+    new->mark = old->mark;
+#if defined(CONFIG_NF_CONNTRACK) || defined(CONFIG_NF_CONNTRACK_MODULE)
+    new->nfct = old->nfct;
+    new->nfctinfo = old->nfctinfo;
+    new->nfct_reasm = old->nfct_reasm;
+#endif
+#ifdef CONFIG_BRIDGE_NETFILTER
+    new->nf_bridge = old->nf_bridge;
+#endif
+#if defined(CONFIG_NETFILTER_XT_TARGET_TRACE) || defined(CONFIG_NETFILTER_XT_TARGET_TRACE_MODULE)
+    new->nf_trace = old->nf_trace;
+#endif
+#ifdef CONFIG_NET_SCHED
+    new->tc_index = old->tc_index;
+#ifdef CONFIG_NET_CLS_ACT
+    new->tc_verd = old->tc_verd;
+#endif
+#endif
+#ifdef CONFIG_NETWORK_SECMARK
+    new->secmark = old->secmark;
+#endif
+}
+
+/**
+ * __skb_clone - fills n from skb: header copy, len/data_len/mac_len, hdr_len (headroom if nohdr),
+ * cloned = 1, nohdr = 0, iif, the buffer pointers, truesize, users = 1; then dataref++ and cloned = 1
+ * on the original (the buffer and shinfo are shared).
+ */
+static struct sk_buff *__skb_clone(struct sk_buff *n, struct sk_buff *skb)
+{
+    n->next = n->prev = NULL;
+    n->sk = NULL;
+    __copy_skb_header(n, skb);
+    n->len = skb->len;
+    n->data_len = skb->data_len;
+    n->mac_len = skb->mac_len;
+    n->hdr_len = (__u16)(skb->nohdr ? skb_headroom(skb) : skb->hdr_len);
+    n->cloned = 1;
+    n->nohdr = 0;
+    n->destructor = NULL;
+    n->iif = skb->iif;
+    n->tail = skb->tail;
+    n->end = skb->end;
+    n->head = skb->head;
+    n->data = skb->data;
+    n->truesize = skb->truesize;
+    atomic_set(&n->users, 1);
+    atomic_inc(&skb_shinfo(skb)->dataref);
+    skb->cloned = 1;
+    return n;
+}
+
+/** skb_clone - uses the fclone companion (skb + 1) when free, else a head-cache struct; then __skb_clone. */
+static struct sk_buff *skb_clone(struct sk_buff *skb, gfp_t gfp_mask)
+{
+    struct sk_buff *n;
+
+    if (skb->fclone == SKB_FCLONE_ORIG && (skb + 1)->fclone == SKB_FCLONE_UNAVAILABLE) {
+        atomic_t *fclone_ref;
+        n = skb + 1;
+        fclone_ref = (atomic_t *)(n + 1);
+        n->fclone = SKB_FCLONE_CLONE;
+        atomic_inc(fclone_ref);
+    } else {
+        n = kmem_cache_alloc(skbuff_head_cache, gfp_mask);
+        if (!n)
+            return NULL;
+        n->fclone = SKB_FCLONE_UNAVAILABLE;
+    }
+    return __skb_clone(n, skb);
+}
+
+/** skb_share_check - if skb_shared: skb_clone, then kfree_skb(orig); returns the clone (maybe NULL). */
+static struct sk_buff *skb_share_check(struct sk_buff *skb, gfp_t pri)
+{
+    if (skb_shared(skb)) {
+        struct sk_buff *nskb = skb_clone(skb, pri);
+        kfree_skb(skb);
+        skb = nskb;
+    }
+    return skb;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Copies and reallocation (spec section 4).
+ * ---------------------------------------------------------------------------------------------- */
+
+/**
+ * copy_skb_header - __copy_skb_header, then PTR only rebases the 3 headers by new->data - old->data
+ * (spec 5.3; unset ones become wild, quirk 1), and copies gso_size/segs/type (not ip6_frag_id).
+ */
+static void copy_skb_header(struct sk_buff *new, const struct sk_buff *old)
+{
+#ifndef NET_SKBUFF_DATA_USES_OFFSET
+    unsigned long offset = (unsigned long)SKB_PTR_DIFF(new->data, old->data);
+#endif
+    __copy_skb_header(new, old);
+#ifndef NET_SKBUFF_DATA_USES_OFFSET
+    new->transport_header = SKB_PTR_ADD(new->transport_header, offset);
+    new->network_header = SKB_PTR_ADD(new->network_header, offset);
+    new->mac_header = SKB_PTR_ADD(new->mac_header, offset);
+#endif
+    skb_shinfo(new)->gso_size = skb_shinfo(old)->gso_size;
+    skb_shinfo(new)->gso_segs = skb_shinfo(old)->gso_segs;
+    skb_shinfo(new)->gso_type = skb_shinfo(old)->gso_type;
+}
+
+/**
+ * skb_copy_bits - linear part only: -EFAULT if offset > len - len (int), else copies the bytes from
+ * data + offset. The harness adds to_skb, whose [head, head + end) bounds the destination.
+ */
+static int skb_copy_bits(const struct sk_buff *skb, int offset, void *to, int len, const struct sk_buff *to_skb)
+{
+    int start = (int)skb_headlen(skb);
+    int copy;
+
+    if (offset > skb_isub((int)skb->len, len))
+        goto fault;
+    if ((copy = skb_isub(start, offset)) > 0) {
+        if (copy > len)
+            copy = len;
+        /* skb_copy_from_linear_data_offset: a negative copy is a huge size_t, hence overflow */
+        skb_checked_memcpy(skb_linear_window(to_skb), to, skb_linear_window(skb), SKB_PTR_ADD(skb->data, offset),
+                           (size_t)copy);
+        if ((len = skb_isub(len, copy)) == 0)
+            return 0;
+    }
+    /* No frags and no frag_list in this model: only an empty remainder succeeds. */
+    if (!len)
+        return 0;
+fault:
+    return -EFAULT;
+}
+
+/**
+ * skb_copy - a linear copy: alloc_skb(end + data_len), reserve the old headroom, skb_put(len) (which can
+ * panic), copy headroom and data with skb_copy_bits (BUG on failure), then copy_skb_header.
+ */
+static struct sk_buff *skb_copy(const struct sk_buff *skb, gfp_t gfp_mask)
+{
+    int headerlen = (int)SKB_PTR_DIFF(skb->data, skb->head);
+    /* Allocate the copy buffer (spec 5.2: written differently, same value) */
+#ifdef NET_SKBUFF_DATA_USES_OFFSET
+    struct sk_buff *n = alloc_skb(skb->end + skb->data_len, gfp_mask);
+#else
+    struct sk_buff *n =
+        alloc_skb((unsigned int)((unsigned long)SKB_PTR_DIFF(skb->end, skb->head) + skb->data_len), gfp_mask);
+#endif
+    if (!n)
+        return NULL;
+    skb_reserve(n, headerlen);
+    skb_put(n, skb->len);
+    if (skb_copy_bits(skb, skb_isub(0, headerlen), n->head, (int)((unsigned int)headerlen + skb->len), n))
+        BUG(SKBREF_BUG_COPY_BITS);
+    copy_skb_header(n, skb);
+    return n;
+}
+
+/**
+ * pskb_copy - alloc_skb(end), reserve the old headroom, skb_put(headlen), copy only headlen bytes from
+ * data (the headroom bytes are not copied), truesize += data_len, then copy_skb_header.
+ */
+static struct sk_buff *pskb_copy(struct sk_buff *skb, gfp_t gfp_mask)
+{
+#ifdef NET_SKBUFF_DATA_USES_OFFSET
+    struct sk_buff *n = alloc_skb(skb->end, gfp_mask);
+#else
+    struct sk_buff *n = alloc_skb((unsigned int)SKB_PTR_DIFF(skb->end, skb->head), gfp_mask);
+#endif
+    if (!n)
+        return NULL;
+    skb_reserve(n, (int)SKB_PTR_DIFF(skb->data, skb->head));
+    skb_put(n, skb_headlen(skb));
+    /* skb_copy_from_linear_data */
+    skb_checked_memcpy(skb_linear_window(n), n->data, skb_linear_window(skb), skb->data, n->len);
+    n->truesize += skb->data_len;
+    n->data_len = skb->data_len;
+    n->len = skb->len;
+    /* No frags (get_page) and no frag_list (skb_get on members) in this model. */
+    copy_skb_header(n, skb);
+    return n;
+}
+
+/**
+ * pskb_expand_head - BUG if shared; kmalloc(SKB_DATA_ALIGN(nhead + end + ntail) + shinfo) (-ENOMEM, skb
+ * unchanged, on failure); copy [head, tail) to data + nhead and the shinfo to data + size; release the
+ * old data; rebase tail and the 3 headers (unset ones too, quirk 1) and csum_start += nhead (quirk 4);
+ * cloned = hdr_len = nohdr = 0, dataref = 1; truesize unchanged (quirk 5).
+ */
+static int pskb_expand_head(struct sk_buff *skb, int nhead, int ntail, gfp_t gfp_mask)
+{
+    unsigned char *data;
+    long off;
+    /* spec 5.4: the old buffer size is end (OFF) or end - head (PTR); int, wrapping */
+#ifdef NET_SKBUFF_DATA_USES_OFFSET
+    int size = skb_wrap_int((unsigned long)(unsigned int)nhead + skb->end + (unsigned int)ntail);
+#else
+    int size = skb_wrap_int((unsigned long)(long)nhead + (unsigned long)SKB_PTR_DIFF(skb->end, skb->head) +
+                            (unsigned long)(long)ntail);
+#endif
+
+    if (skb_shared(skb))
+        BUG(SKBREF_BUG_EXPAND_SHARED);
+
+    size = SKB_DATA_ALIGN(size);
+    data = kmalloc((size_t)(long)size + sizeof(struct skb_shared_info), gfp_mask);
+    if (!data)
+        return -ENOMEM;
+
+    {
+        /* Destinations: the new buffer's [data, data + size), and its shinfo inside the allocation. */
+        unsigned char *new_end = SKB_PTR_ADD(data, size);
+        struct skb_window buf = {(uintptr_t)data, (uintptr_t)data, (uintptr_t)new_end};
+        struct skb_window sh = {(uintptr_t)data, (uintptr_t)new_end,
+                                (uintptr_t)new_end + sizeof(struct skb_shared_info)};
+        struct skb_window old_sh = {(uintptr_t)skb->head, (uintptr_t)skb_end_pointer(skb),
+                                    (uintptr_t)skb_end_pointer(skb) + sizeof(struct skb_shared_info)};
+        /* Copy only real data... and, alas, the header: [head, tail) (spec 5.4: tail or tail - head) */
+#ifdef NET_SKBUFF_DATA_USES_OFFSET
+        skb_checked_memcpy(buf, SKB_PTR_ADD(data, nhead), skb_linear_window(skb), skb->head, skb->tail);
+#else
+        skb_checked_memcpy(buf, SKB_PTR_ADD(data, nhead), skb_linear_window(skb), skb->head,
+                           (size_t)SKB_PTR_DIFF(skb->tail, skb->head));
+#endif
+        skb_checked_memcpy(sh, new_end, old_sh, skb_end_pointer(skb), sizeof(struct skb_shared_info));
+    }
+
+    /* No frags to get_page and no frag_list to clone in this model. */
+    skb_release_data(skb);
+
+    off = (long)SKB_PTR_DIFF(SKB_PTR_ADD(data, nhead), skb->head);
+    skb->head = data;
+    skb->data = SKB_PTR_ADD(skb->data, off);
+    /* spec 5.4: end and the delta added to tail and the headers */
+#ifdef NET_SKBUFF_DATA_USES_OFFSET
+    skb->end = (sk_buff_data_t)size;
+    off = nhead;
+#else
+    skb->end = SKB_PTR_ADD(skb->head, size);
+#endif
+    skb->tail = SKB_DATA_T_ADD(skb->tail, off);
+    skb->transport_header = SKB_DATA_T_ADD(skb->transport_header, off);
+    skb->network_header = SKB_DATA_T_ADD(skb->network_header, off);
+    skb->mac_header = SKB_DATA_T_ADD(skb->mac_header, off);
+    skb->csum_start = (__u16)(skb->csum_start + (unsigned int)nhead);
+    skb->cloned = 0;
+    skb->hdr_len = 0;
+    skb->nohdr = 0;
+    atomic_set(&skb_shinfo(skb)->dataref, 1);
+    return 0;
+}
+
+/**
+ * skb_realloc_headroom - delta = headroom - skb_headroom (int): delta <= 0 gives pskb_copy (headroom
+ * kept), else a clone expanded by SKB_DATA_ALIGN(delta) (freed, NULL, on failure).
+ */
+static struct sk_buff *skb_realloc_headroom(struct sk_buff *skb, unsigned int headroom)
+{
+    struct sk_buff *skb2;
+    int delta = (int)(headroom - skb_headroom(skb));
+
+    if (delta <= 0) {
+        skb2 = pskb_copy(skb, GFP_ATOMIC);
+    } else {
+        skb2 = skb_clone(skb, GFP_ATOMIC);
+        if (skb2 && pskb_expand_head(skb2, SKB_DATA_ALIGN(delta), 0, GFP_ATOMIC)) {
+            kfree_skb(skb2);
+            skb2 = NULL;
+        }
+    }
+    return skb2;
+}
+
+/**
+ * skb_copy_expand - alloc_skb(newheadroom + len + newtailroom) (unsigned), reserve newheadroom,
+ * skb_put(len), copy min(old, new) headroom bytes plus the data (BUG on failure), copy_skb_header,
+ * csum_start += new - old headroom (quirk 4) and, OFF only, the 3 headers too (spec 5.5).
+ */
+static struct sk_buff *skb_copy_expand(const struct sk_buff *skb, int newheadroom, int newtailroom,
+                                       gfp_t gfp_mask)
+{
+    struct sk_buff *n =
+        alloc_skb((unsigned int)newheadroom + skb->len + (unsigned int)newtailroom, gfp_mask);
+    int oldheadroom = (int)skb_headroom(skb);
+    int head_copy_len, head_copy_off;
+    int off;
+
+    if (!n)
+        return NULL;
+    skb_reserve(n, newheadroom);
+    skb_put(n, skb->len);
+
+    head_copy_len = oldheadroom;
+    head_copy_off = 0;
+    if (newheadroom <= head_copy_len)
+        head_copy_len = newheadroom;
+    else
+        head_copy_off = skb_isub(newheadroom, head_copy_len);
+
+    if (skb_copy_bits(skb, skb_isub(0, head_copy_len), SKB_PTR_ADD(n->head, head_copy_off),
+                      (int)(skb->len + (unsigned int)head_copy_len), n))
+        BUG(SKBREF_BUG_COPY_BITS);
+
+    copy_skb_header(n, skb);
+
+    off = skb_isub(newheadroom, oldheadroom);
+    n->csum_start = (__u16)(n->csum_start + (unsigned int)off);
+#ifdef NET_SKBUFF_DATA_USES_OFFSET
+    n->transport_header = SKB_DATA_T_ADD(n->transport_header, off);
+    n->network_header = SKB_DATA_T_ADD(n->network_header, off);
+    n->mac_header = SKB_DATA_T_ADD(n->mac_header, off);
+#endif
+    return n;
+}
+
+/** skb_unshare - if skb_cloned: skb_copy, then kfree_skb(orig) even if the copy failed (quirk 9). */
+static struct sk_buff *skb_unshare(struct sk_buff *skb, gfp_t pri)
+{
+    if (skb_cloned(skb)) {
+        struct sk_buff *nskb = skb_copy(skb, pri);
+        kfree_skb(skb);
+        skb = nskb;
+    }
+    return skb;
+}
+
+/**
+ * skb_pad - zero pad bytes past data + len; expands by ntail = data_len + pad - tailroom (int) when
+ * cloned or short; frees the skb and returns the error if the expansion fails. len/tail unchanged.
+ */
+static int skb_pad(struct sk_buff *skb, int pad)
+{
+    int err;
+    int ntail;
+
+    if (!skb_cloned(skb) && skb_tailroom(skb) >= pad) {
+        skb_checked_memset(skb_linear_window(skb), SKB_PTR_ADD(skb->data, skb->len), 0, (size_t)pad);
+        return 0;
+    }
+
+    ntail = skb_wrap_int((unsigned long)(skb->data_len + (unsigned int)pad) -
+                         (unsigned long)SKB_DATA_T_SUB(skb->end, skb->tail));
+    if (skb_cloned(skb) || ntail > 0) {
+        err = pskb_expand_head(skb, 0, ntail, GFP_ATOMIC);
+        if (err)
+            goto free_skb;
+    }
+    /* skb_linearize is 0 for a linear skb, the only kind in this model. */
+    skb_checked_memset(skb_linear_window(skb), SKB_PTR_ADD(skb->data, skb->len), 0, (size_t)pad);
+    return 0;
+
+free_skb:
+    kfree_skb(skb);
+    return err;
+}
+
+/** skb_padto - 0 if skb->len >= len, else skb_pad(skb, len - skb->len). */
+static int skb_padto(struct sk_buff *skb, unsigned int len)
+{
+    unsigned int size = skb->len;
+    if (size >= len)
+        return 0;
+    return skb_pad(skb, (int)(len - size));
+}
+
+/**
+ * __skb_cow - headroom at least NET_SKB_PAD; expands by ALIGN(headroom - skb_headroom, 16) when that
+ * is positive or the data is cloned.
+ */
+static int __skb_cow(struct sk_buff *skb, unsigned int headroom, int cloned)
+{
+    int delta = 0;
+
+    if (headroom < NET_SKB_PAD)
+        headroom = NET_SKB_PAD;
+    if (headroom > skb_headroom(skb))
+        delta = (int)(headroom - skb_headroom(skb));
+    if (delta || cloned)
+        return pskb_expand_head(skb, ALIGN(delta, NET_SKB_PAD), 0, GFP_ATOMIC);
+    return 0;
+}
+
+/** skb_cow - __skb_cow(skb, headroom, skb_cloned(skb)). */
+static int skb_cow(struct sk_buff *skb, unsigned int headroom)
+{
+    return __skb_cow(skb, headroom, skb_cloned(skb));
+}
+
+/** skb_cow_head - __skb_cow(skb, headroom, skb_header_cloned(skb)). */
+static int skb_cow_head(struct sk_buff *skb, unsigned int headroom)
+{
+    return __skb_cow(skb, headroom, skb_header_cloned(skb));
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * The harness: apply, state, field tables, the descriptor.
+ * ---------------------------------------------------------------------------------------------- */
+
+/* Offset of tail from head: the u32 under OFF, a signed pointer difference under PTR. */
+static int64_t skbref_tail_offset(const struct sk_buff *skb)
+{
+#ifdef NET_SKBUFF_DATA_USES_OFFSET
+    return (int64_t)skb->tail;
+#else
+    return (int64_t)SKB_PTR_DIFF(skb->tail, skb->head);
+#endif
+}
+
+/* A returned pointer as its offset from the target's head. */
+static void skbref_pointer_result(struct skbref_result *r, const struct sk_buff *skb, const unsigned char *p)
+{
+    if (!p)
+        r->kind = SKBREF_NULL;
+    else
+        r->value = (int64_t)SKB_PTR_DIFF(p, skb->head);
+}
+
+static void skbref_skb_result(struct skbref_result *r, struct sk_buff *n)
+{
+    r->skb = n;
+    if (!n)
+        r->kind = SKBREF_NULL;
+}
+
+/* skb_put/__skb_put wrote pattern bytes at the old tail, unless tail wrapped backwards (quirk 3). */
+static void skbref_put_pattern(struct sk_buff *skb, unsigned char *old_tail, int64_t old_tail_offset,
+                               unsigned int len, uint32_t pattern)
+{
+    if (skbref_tail_offset(skb) < old_tail_offset)
+        return;
+    skb_access_check(skb_linear_window(skb), old_tail, len);
+    skbref_fill_pattern(old_tail, len, pattern);
+}
+
+/* skb_push/__skb_push wrote pattern bytes at the new data. */
+static void skbref_push_pattern(struct sk_buff *skb, unsigned int len, uint32_t pattern)
+{
+    skb_access_check(skb_linear_window(skb), skb->data, len);
+    skbref_fill_pattern(skb->data, len, pattern);
+}
+
+/* Runs one call; BUG/panic/overflow leave through skbref_world_fail. */
+static void skbref_run(const struct skbref_call *call, struct skbref_result *r)
+{
+    struct sk_buff *skb = call->skb;
+    unsigned int u0 = (unsigned int)call->arg[0], u1 = (unsigned int)call->arg[1];
+    int i0 = (int)call->arg[0], i1 = (int)call->arg[1];
+
+    /* Harness checks: every operation after the allocators needs a target of this world (kfree_skb
+     * takes NULL, as in the kernel). */
+    if (call->op > SKBREF_OP_alloc_skb_from_cache) {
+        BUG_ON(!skb && call->op != SKBREF_OP_kfree_skb, SKBREF_BUG_BAD_FREE);
+        BUG_ON(skb && !skbref_world_owns(skbref_current, (uintptr_t)skb, sizeof(*skb)), SKBREF_BUG_BAD_FREE);
+    }
+
+    switch ((enum skbref_op)call->op) {
+    case SKBREF_OP_alloc_skb:
+        skbref_skb_result(r, alloc_skb(u0, GFP_ATOMIC));
+        break;
+    case SKBREF_OP_alloc_skb_fclone:
+        skbref_skb_result(r, alloc_skb_fclone(u0, GFP_ATOMIC));
+        break;
+    case SKBREF_OP_dev_alloc_skb:
+        skbref_skb_result(r, dev_alloc_skb(u0));
+        break;
+    case SKBREF_OP_alloc_skb_from_cache: {
+        /* kmem_cache_create of an object size above KMALLOC_MAX_SIZE fails (Specs/snapshot.md). */
+        struct kmem_cache cache = {"skbref_from_cache", u0};
+        skbref_skb_result(r, u0 > KMALLOC_MAX_SIZE ? NULL : alloc_skb_from_cache(&cache, u1, GFP_ATOMIC));
+        break;
+    }
+    case SKBREF_OP_skb_reserve:
+        skb_reserve(skb, i0);
+        break;
+    case SKBREF_OP_skb_put:
+    case SKBREF_OP___skb_put: {
+        int64_t old_tail_offset = skbref_tail_offset(skb);
+        unsigned char *p = call->op == SKBREF_OP_skb_put ? skb_put(skb, u0) : __skb_put(skb, u0);
+        skbref_put_pattern(skb, p, old_tail_offset, u0, call->pattern);
+        skbref_pointer_result(r, skb, p);
+        break;
+    }
+    case SKBREF_OP_skb_push:
+    case SKBREF_OP___skb_push: {
+        unsigned char *p = call->op == SKBREF_OP_skb_push ? skb_push(skb, u0) : __skb_push(skb, u0);
+        skbref_push_pattern(skb, u0, call->pattern);
+        skbref_pointer_result(r, skb, p);
+        break;
+    }
+    case SKBREF_OP_skb_pull:
+        skbref_pointer_result(r, skb, skb_pull(skb, u0));
+        break;
+    case SKBREF_OP___skb_pull:
+        skbref_pointer_result(r, skb, __skb_pull(skb, u0));
+        break;
+    case SKBREF_OP_skb_trim:
+        skb_trim(skb, u0);
+        break;
+    case SKBREF_OP___skb_trim:
+        __skb_trim(skb, u0);
+        break;
+    case SKBREF_OP_skb_headroom:
+        r->value = skb_headroom(skb); /* unsigned int: zero-extended */
+        break;
+    case SKBREF_OP_skb_tailroom:
+        r->value = skb_tailroom(skb);
+        break;
+    case SKBREF_OP_skb_clone:
+        skbref_skb_result(r, skb_clone(skb, GFP_ATOMIC));
+        break;
+    case SKBREF_OP_skb_copy:
+        skbref_skb_result(r, skb_copy(skb, GFP_ATOMIC));
+        break;
+    case SKBREF_OP_pskb_copy:
+        skbref_skb_result(r, pskb_copy(skb, GFP_ATOMIC));
+        break;
+    case SKBREF_OP_pskb_expand_head:
+        r->value = pskb_expand_head(skb, i0, i1, GFP_ATOMIC);
+        break;
+    case SKBREF_OP_skb_realloc_headroom:
+        skbref_skb_result(r, skb_realloc_headroom(skb, u0));
+        break;
+    case SKBREF_OP_skb_copy_expand:
+        skbref_skb_result(r, skb_copy_expand(skb, i0, i1, GFP_ATOMIC));
+        break;
+    case SKBREF_OP_skb_cow:
+        r->value = skb_cow(skb, u0);
+        break;
+    case SKBREF_OP_skb_cow_head:
+        r->value = skb_cow_head(skb, u0);
+        break;
+    case SKBREF_OP_skb_pad:
+    case SKBREF_OP_skb_padto: {
+        int err = call->op == SKBREF_OP_skb_pad ? skb_pad(skb, i0) : skb_padto(skb, u0);
+        r->value = err;
+        r->consumed = err != 0; /* the skb was freed */
+        break;
+    }
+    case SKBREF_OP_skb_unshare:
+    case SKBREF_OP_skb_share_check: {
+        struct sk_buff *n =
+            call->op == SKBREF_OP_skb_unshare ? skb_unshare(skb, GFP_ATOMIC) : skb_share_check(skb, GFP_ATOMIC);
+        skbref_skb_result(r, n);
+        r->consumed = n != skb;
+        break;
+    }
+    case SKBREF_OP_skb_get:
+        skbref_skb_result(r, skb_get(skb));
+        break;
+    case SKBREF_OP_kfree_skb:
+        kfree_skb(skb);
+        r->consumed = 1;
+        break;
+    case SKBREF_OP_skb_header_release:
+        skb_header_release(skb);
+        break;
+    case SKBREF_OP_skb_cloned:
+        r->value = skb_cloned(skb);
+        break;
+    case SKBREF_OP_skb_header_cloned:
+        r->value = skb_header_cloned(skb);
+        break;
+    case SKBREF_OP_skb_shared:
+        r->value = skb_shared(skb);
+        break;
+    case SKBREF_OP_skb_reset_mac_header:
+        skb_reset_mac_header(skb);
+        break;
+    case SKBREF_OP_skb_reset_network_header:
+        skb_reset_network_header(skb);
+        break;
+    case SKBREF_OP_skb_reset_transport_header:
+        skb_reset_transport_header(skb);
+        break;
+    case SKBREF_OP_skb_set_mac_header:
+        skb_set_mac_header(skb, i0);
+        break;
+    case SKBREF_OP_skb_set_network_header:
+        skb_set_network_header(skb, i0);
+        break;
+    case SKBREF_OP_skb_set_transport_header:
+        skb_set_transport_header(skb, i0);
+        break;
+    case SKBREF_OP_skb_mac_header_was_set:
+        r->value = skb_mac_header_was_set(skb);
+        break;
+    case SKBREF_OP_skb_reset_tail_pointer:
+        skb_reset_tail_pointer(skb);
+        break;
+    case SKBREF_OP_skb_set_tail_pointer:
+        skb_set_tail_pointer(skb, i0);
+        break;
+    case SKBREF_OP_skb_tail_pointer:
+        skbref_pointer_result(r, skb, skb_tail_pointer(skb));
+        break;
+    case SKBREF_OP_skb_end_pointer:
+        skbref_pointer_result(r, skb, skb_end_pointer(skb));
+        break;
+    case SKBREF_OP_COUNT:
+    default:
+        BUG(SKBREF_BUG_BAD_FREE); /* harness: no such operation */
+    }
+}
+
+/* The variant's apply: runs the call in w; a BUG, panic or overflow ends it with result.skb = NULL. */
+static void skbref_apply(struct skbref_world *w, const struct skbref_call *call, struct skbref_result *result)
+{
+    struct skbref_world *volatile outer = skbref_current;
+
+    memset(result, 0, sizeof(*result));
+    skbref_current = w;
+    if (setjmp(w->bug_jump) == 0) {
+        skbref_run(call, result);
+    } else {
+        result->kind = w->fail_kind;
+        result->value = w->fail_value;
+        result->skb = NULL;
+        result->consumed = 0;
+    }
+    skbref_current = outer;
+}
+
+/* A header pointer classified per Specs/snapshot.md: offset inside [head, end + shinfo), unset or wild. */
+static void skbref_header_state(const struct sk_buff *skb, const unsigned char *p, int64_t end_offset,
+                                int64_t *offset, uint8_t *kind)
+{
+    uintptr_t rel = (uintptr_t)p - (uintptr_t)skb->head;
+    int64_t limit = end_offset + (int64_t)sizeof(struct skb_shared_info);
+
+    *offset = 0;
+#ifndef NET_SKBUFF_DATA_USES_OFFSET
+    if (!p) {
+        *kind = SKBREF_HEADER_UNSET;
+        return;
+    }
+#endif
+    if (limit > 0 && rel < (uint64_t)limit) {
+        *kind = SKBREF_HEADER_OFFSET;
+        *offset = (int64_t)rel;
+    } else {
+        *kind = SKBREF_HEADER_WILD;
+    }
+}
+
+/* The variant's state: the snapshot of one sk_buff (Specs/snapshot.md); never ends in a BUG. */
+static void skbref_state(struct skbref_world *w, const void *p, struct skbref_state *out)
+{
+    const struct sk_buff *skb = p;
+    const struct skbref_block *buf = skbref_world_block(w, (uintptr_t)skb->head);
+
+    memset(out, 0, sizeof(*out));
+    out->data = (int64_t)SKB_PTR_DIFF(skb->data, skb->head);
+#ifdef NET_SKBUFF_DATA_USES_OFFSET
+    out->tail = (int64_t)skb->tail;
+    out->end = (int64_t)skb->end;
+#else
+    out->tail = (int64_t)SKB_PTR_DIFF(skb->tail, skb->head);
+    out->end = (int64_t)SKB_PTR_DIFF(skb->end, skb->head);
+#endif
+    skbref_header_state(skb, skb_mac_header(skb), out->end, &out->header[0], &out->header_kind[0]);
+    skbref_header_state(skb, skb_network_header(skb), out->end, &out->header[1], &out->header_kind[1]);
+    skbref_header_state(skb, skb_transport_header(skb), out->end, &out->header[2], &out->header_kind[2]);
+
+    /* [data, tail) lies inside [head, end), itself inside the buffer; the block test only guards memory. */
+    if (0 <= out->data && out->data <= out->tail && out->tail <= out->end && buf &&
+        (uint64_t)out->end <= buf->size) {
+        out->digest_valid = 1;
+        out->digest = skbref_digest(skb->head + out->data, (size_t)(out->tail - out->data));
+    }
+    if (buf && out->end >= 0 && (uint64_t)out->end <= buf->size &&
+        sizeof(struct skb_shared_info) <= buf->size - (uint64_t)out->end) {
+        atomic_t dataref;
+        memcpy(&dataref, buf->p + out->end, sizeof(dataref));
+        out->dataref = (uint32_t)atomic_read(&dataref);
+    }
+
+    out->len = skb->len;
+    out->data_len = skb->data_len;
+    out->truesize = skb->truesize;
+    out->headroom = skb_headroom(skb);
+    out->tailroom = skb_tailroom(skb);
+    out->users = (uint32_t)atomic_read(&skb->users);
+    out->cloned = skb->cloned;
+    out->nohdr = skb->nohdr;
+    out->fclone = skb->fclone;
+}
+
+/*
+ * Field tables, in declaration order. Bit-field positions are constants for a little-endian ABI
+ * (allocated from bit 0 of the byte after priority; the static assertions pin those bytes), checked
+ * at run time by the test driver against a struct with the field set to all ones.
+ */
+#define SKBREF_FIELD(T, m) {#m, (uint32_t)offsetof(T, m), (uint32_t)sizeof(((T *)0)->m), (uint32_t)offsetof(T, m) * 8u, 0}
+#define SKBREF_BITS_BYTE0 ((uint32_t)offsetof(struct sk_buff, priority) + (uint32_t)sizeof(__u32))
+#define SKBREF_BITFIELD(name, byte, bit, width) {name, (byte), 0, (byte) * 8u + (bit), (width)}
+
+_Static_assert(offsetof(struct sk_buff, protocol) == offsetof(struct sk_buff, priority) + sizeof(__u32) + 2,
+               "the two bit-field bytes sit between priority and protocol");
+
+static const struct skbref_field skbref_sk_buff_fields[] = {
+    SKBREF_FIELD(struct sk_buff, next),
+    SKBREF_FIELD(struct sk_buff, prev),
+    SKBREF_FIELD(struct sk_buff, sk),
+    SKBREF_FIELD(struct sk_buff, tstamp),
+    SKBREF_FIELD(struct sk_buff, dev),
+    SKBREF_FIELD(struct sk_buff, dst),
+    SKBREF_FIELD(struct sk_buff, sp),
+    SKBREF_FIELD(struct sk_buff, cb),
+    SKBREF_FIELD(struct sk_buff, len),
+    SKBREF_FIELD(struct sk_buff, data_len),
+    SKBREF_FIELD(struct sk_buff, mac_len),
+    SKBREF_FIELD(struct sk_buff, hdr_len),
+    SKBREF_FIELD(struct sk_buff, csum),
+    SKBREF_FIELD(struct sk_buff, csum_start),
+    SKBREF_FIELD(struct sk_buff, csum_offset),
+    SKBREF_FIELD(struct sk_buff, priority),
+    SKBREF_BITFIELD("local_df", SKBREF_BITS_BYTE0, 0, 1),
+    SKBREF_BITFIELD("cloned", SKBREF_BITS_BYTE0, 1, 1),
+    SKBREF_BITFIELD("ip_summed", SKBREF_BITS_BYTE0, 2, 2),
+    SKBREF_BITFIELD("nohdr", SKBREF_BITS_BYTE0, 4, 1),
+    SKBREF_BITFIELD("nfctinfo", SKBREF_BITS_BYTE0, 5, 3),
+    SKBREF_BITFIELD("pkt_type", SKBREF_BITS_BYTE0 + 1, 0, 3),
+    SKBREF_BITFIELD("fclone", SKBREF_BITS_BYTE0 + 1, 3, 2),
+    SKBREF_BITFIELD("ipvs_property", SKBREF_BITS_BYTE0 + 1, 5, 1),
+    SKBREF_BITFIELD("nf_trace", SKBREF_BITS_BYTE0 + 1, 6, 1),
+    SKBREF_FIELD(struct sk_buff, protocol),
+    SKBREF_FIELD(struct sk_buff, destructor),
+#if defined(CONFIG_NF_CONNTRACK) || defined(CONFIG_NF_CONNTRACK_MODULE)
+    SKBREF_FIELD(struct sk_buff, nfct),
+    SKBREF_FIELD(struct sk_buff, nfct_reasm),
+#endif
+#ifdef CONFIG_BRIDGE_NETFILTER
+    SKBREF_FIELD(struct sk_buff, nf_bridge),
+#endif
+    SKBREF_FIELD(struct sk_buff, iif),
+#ifdef CONFIG_NETDEVICES_MULTIQUEUE
+    SKBREF_FIELD(struct sk_buff, queue_mapping),
+#endif
+#ifdef CONFIG_NET_SCHED
+    SKBREF_FIELD(struct sk_buff, tc_index),
+#ifdef CONFIG_NET_CLS_ACT
+    SKBREF_FIELD(struct sk_buff, tc_verd),
+#endif
+#endif
+#ifdef CONFIG_NET_DMA
+    SKBREF_FIELD(struct sk_buff, dma_cookie),
+#endif
+#ifdef CONFIG_NETWORK_SECMARK
+    SKBREF_FIELD(struct sk_buff, secmark),
+#endif
+    SKBREF_FIELD(struct sk_buff, mark),
+    SKBREF_FIELD(struct sk_buff, transport_header),
+    SKBREF_FIELD(struct sk_buff, network_header),
+    SKBREF_FIELD(struct sk_buff, mac_header),
+    SKBREF_FIELD(struct sk_buff, tail),
+    SKBREF_FIELD(struct sk_buff, end),
+    SKBREF_FIELD(struct sk_buff, head),
+    SKBREF_FIELD(struct sk_buff, data),
+    SKBREF_FIELD(struct sk_buff, truesize),
+    SKBREF_FIELD(struct sk_buff, users),
+};
+
+static const struct skbref_field skbref_shinfo_fields[] = {
+    SKBREF_FIELD(struct skb_shared_info, dataref),
+    SKBREF_FIELD(struct skb_shared_info, nr_frags),
+    SKBREF_FIELD(struct skb_shared_info, gso_size),
+    SKBREF_FIELD(struct skb_shared_info, gso_segs),
+    SKBREF_FIELD(struct skb_shared_info, gso_type),
+    SKBREF_FIELD(struct skb_shared_info, ip6_frag_id),
+    SKBREF_FIELD(struct skb_shared_info, frag_list),
+    SKBREF_FIELD(struct skb_shared_info, frags),
+};
+
+#ifdef NET_SKBUFF_DATA_USES_OFFSET
+#define SKBREF_REPRESENTATION_NAME "off"
+#else
+#define SKBREF_REPRESENTATION_NAME "ptr"
+#endif
+#if SKBREF_V_PROFILE == 0
+#define SKBREF_PROFILE_NAME "minimal"
+#elif SKBREF_V_PROFILE == 1
+#define SKBREF_PROFILE_NAME "typical"
+#else
+#define SKBREF_PROFILE_NAME "distro"
+#endif
+
+const struct skbref_variant SKBREF_SYM(skbref_variant) = {
+    .name = SKBREF_REPRESENTATION_NAME "-" SKBREF_PROFILE_NAME,
+    .uses_offset = SKBREF_V_OFFSET,
+    .profile = SKBREF_V_PROFILE,
+    .sizeof_sk_buff = (uint32_t)sizeof(struct sk_buff),
+    .sizeof_skb_shared_info = (uint32_t)sizeof(struct skb_shared_info),
+    .sizeof_sk_buff_data_t = (uint32_t)sizeof(sk_buff_data_t),
+    .alignof_sk_buff = (uint32_t)alignof(struct sk_buff),
+    .apply = skbref_apply,
+    .state = skbref_state,
+    .sk_buff_fields = skbref_sk_buff_fields,
+    .sk_buff_field_count = (uint32_t)(sizeof(skbref_sk_buff_fields) / sizeof(skbref_sk_buff_fields[0])),
+    .shinfo_fields = skbref_shinfo_fields,
+    .shinfo_field_count = (uint32_t)(sizeof(skbref_shinfo_fields) / sizeof(skbref_shinfo_fields[0])),
+};

@@ -1,0 +1,33 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "skbdiff",
+    products: [
+        .library(name: "SKBuff", targets: ["SKBuff"]),
+        .library(name: "SKBDiff", targets: ["SKBDiff"]),
+        .library(name: "SKBLayout", targets: ["SKBLayout"]),
+        .executable(name: "skbdiff", targets: ["skbdiff"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The C reference: one implementation compiled per representation and CONFIG profile.
+        .target(name: "CSKBuff", path: "CReference"),
+        // The Swift model of the 2.6.24 helpers, generic over the sk_buff_data_t representation.
+        .target(name: "SKBuff"),
+        // The engine: operations, executors, generator, comparator, shrinker, seed files, layouts.
+        .target(name: "SKBDiff", dependencies: ["SKBuff", "CSKBuff"]),
+        // Header fidelity: libclang (loaded at run time) against the Swift layout engine and the C reference.
+        .target(name: "SKBLayout", dependencies: ["SKBuff", "CSKBuff"]),
+        // The command line only.
+        .executableTarget(
+            name: "skbdiff",
+            dependencies: ["SKBDiff", "SKBLayout", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "SKBuffTests", dependencies: ["SKBuff", "SKBDiff", "CSKBuff"]),
+        .testTarget(name: "SKBDiffTests", dependencies: ["SKBDiff", "SKBuff"]),
+        .testTarget(name: "SKBLayoutTests", dependencies: ["SKBLayout", "SKBuff"]),
+    ]
+)

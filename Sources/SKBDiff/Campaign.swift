@@ -1,0 +1,241 @@
+import Dispatch
+import Foundation
+import SKBuff
+
+/// What a fuzzing campaign runs.
+public struct CampaignOptions: Sendable {
+    public var target = Target()
+    public var iterations: UInt64 = 1000
+    public var seed: UInt64 = 0
+    public var maxOps = 32
+    public var jobs = 1
+    /// The K-th (1-based) of N disjoint contiguous slices of the iteration space.
+    public var shard: (index: Int, count: Int) = (1, 1)
+    /// Where findings are written (nil: not written).
+    public var outDirectory: String?
+    /// Stop after this many failing iterations (counted over a deterministic prefix of blocks).
+    public var maxDivergences = 20
+
+    public init() {}
+
+    /// The iterations this shard runs: [iterations * (K-1) / N, iterations * K / N).
+    public var range: Range<UInt64> {
+        let n = UInt64(shard.count)
+        func bound(_ k: UInt64) -> UInt64 { n.dividingFullWidth(iterations.multipliedFullWidth(by: k)).quotient }
+        return bound(UInt64(shard.index - 1))..<bound(UInt64(shard.index))
+    }
+}
+
+/// A failing iteration, shrunk and (when an output directory is given) saved.
+public struct Finding: Sendable {
+    public var iteration: UInt64
+    public var seedFile: SeedFile
+    public var failure: Divergence
+    public var path: String?
+}
+
+/// Counts over a campaign; merging two is adding them up, so the totals do not depend on how the
+/// iterations were split among jobs.
+public struct CampaignCounts: Sendable {
+    public var iterations: UInt64 = 0
+    public var operations: UInt64 = 0
+    public var divergences: UInt64 = 0
+    public var opCounts = [UInt64](repeating: 0, count: Operation.allCases.count)
+    /// By outcome kind: ok, NULL, error, panic over, panic under, BUG, overflow.
+    public var outcomeCounts = [UInt64](repeating: 0, count: CampaignCounts.outcomeKinds.count)
+    /// Sequences that met each quirk, by catalogue index.
+    public var quirkCounts = [UInt64](repeating: 0, count: Quirk.catalogue.count)
+
+    public static let outcomeKinds = ["ok", "NULL", "error", "panic over", "panic under", "BUG", "overflow"]
+
+    static func kindIndex(_ o: Outcome) -> Int {
+        switch o {
+        case .ok: return 0
+        case .null: return 1
+        case .error: return 2
+        case .panicOver: return 3
+        case .panicUnder: return 4
+        case .bug: return 5
+        case .overflow: return 6
+        }
+    }
+
+    mutating func add(_ other: CampaignCounts) {
+        iterations += other.iterations
+        operations += other.operations
+        divergences += other.divergences
+        for i in opCounts.indices { opCounts[i] += other.opCounts[i] }
+        for i in outcomeCounts.indices { outcomeCounts[i] += other.outcomeCounts[i] }
+        for i in quirkCounts.indices { quirkCounts[i] += other.quirkCounts[i] }
+    }
+
+    mutating func record(_ result: SequenceResult) {
+        iterations += 1
+        for (call, outcome) in zip(result.calls, result.outcomes) {
+            guard let outcome else { continue }
+            operations += 1
+            opCounts[call.op.rawValue] += 1
+            outcomeCounts[CampaignCounts.kindIndex(outcome)] += 1
+        }
+        for id in result.quirks {
+            if let i = Quirk.catalogue.firstIndex(where: { $0.id == id }) { quirkCounts[i] += 1 }
+        }
+        if result.failure != nil { divergences += 1 }
+    }
+}
+
+public struct CampaignReport: Sendable {
+    public var options: CampaignOptions
+    public var counts: CampaignCounts
+    public var findings: [Finding]
+    public var elapsedSeconds: Double
+    /// The campaign stopped early at maxDivergences.
+    public var stoppedEarly: Bool
+}
+
+/// Progress as the campaign goes: iterations done so far, divergences so far.
+public typealias ProgressHandler = @Sendable (_ done: UInt64, _ divergences: UInt64) -> Void
+
+/// Runs a campaign over several threads. Iteration i is generated from (seed, i) alone and the
+/// work is cut into blocks whose results are kept by block number, so the counts and the findings
+/// are the same whatever the number of jobs.
+public enum Campaign {
+    static let blockSize: UInt64 = 512
+
+    public static func run(_ options: CampaignOptions, progress: ProgressHandler? = nil) throws -> CampaignReport {
+        let range = options.range
+        let blocks = Int((UInt64(range.count) + blockSize - 1) / blockSize)
+        let state = SharedState(blocks: blocks)
+        if let dir = options.outDirectory { try FindingWriter.prepare(dir) }
+        let start = DispatchTime.now()
+        let jobs = max(1, min(options.jobs, max(blocks, 1)))
+        DispatchQueue.concurrentPerform(iterations: jobs) { _ in
+            let differential = Differential(target: options.target)
+            let generator = Generator(target: options.target, maxOps: options.maxOps)
+            while let b = state.nextBlock(limit: options.maxDivergences) {
+                let lower = range.lowerBound + UInt64(b) * blockSize
+                let upper = min(lower + blockSize, range.upperBound)
+                var counts = CampaignCounts()
+                var findings: [Finding] = []
+                for i in lower..<upper {
+                    let result = runIteration(i, options: options, differential: differential, generator: generator)
+                    counts.record(result)
+                    if let failure = result.failure {
+                        findings.append(shrinkAndSave(i, result: result, failure: failure, options: options, differential: differential))
+                    }
+                }
+                state.finish(block: b, counts: counts, findings: findings)
+                if let progress { let (done, div) = state.totals(); progress(done, div) }
+            }
+        }
+        let (counts, findings, early) = state.prefix(limit: options.maxDivergences)
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        return CampaignReport(options: options, counts: counts, findings: findings, elapsedSeconds: elapsed, stoppedEarly: early)
+    }
+
+    /// Generate and run iteration i: the generator sees the reference implementation's pool.
+    public static func runIteration(_ i: UInt64, options: CampaignOptions, differential: Differential,
+                                    generator: Generator) -> SequenceResult {
+        var rng = SplitMix64(seed: options.seed, iteration: i)
+        let length = generator.length(&rng)
+        differential.reset()
+        var result = SequenceResult()
+        var comparing = true
+        var states: [ReferenceState] = []
+        for _ in 0..<length {
+            differential.referenceStates(into: &states)
+            states.removeAll { $0.frozen }
+            let call = generator.next(&rng, usable: states)
+            if !differential.step(call, &result, comparing: &comparing) { break }
+        }
+        return result
+    }
+
+    static func shrinkAndSave(_ i: UInt64, result: SequenceResult, failure: Divergence, options: CampaignOptions,
+                              differential: Differential) -> Finding {
+        let shrunk = Shrinker(differential: differential).shrink(result.calls, kind: failure.kind)
+        let calls = shrunk?.calls ?? result.calls
+        let final = shrunk?.failure ?? failure
+        let seed = SeedFile(target: options.target, calls: calls, generatorSeed: options.seed, iteration: i,
+                            divergence: Report.oneLine(final))
+        var finding = Finding(iteration: i, seedFile: seed, failure: final, path: nil)
+        if let dir = options.outDirectory {
+            finding.path = try? FindingWriter.write(seed, kind: final.kind, to: dir)
+        }
+        return finding
+    }
+
+    /// The blocks handed out and the results handed back, behind one lock.
+    final class SharedState: @unchecked Sendable {
+        private let lock = NSLock()
+        private var next = 0
+        private let blocks: Int
+        private var results: [(CampaignCounts, [Finding])?]
+        private var doneIterations: UInt64 = 0
+        private var divergences: UInt64 = 0
+
+        init(blocks: Int) {
+            self.blocks = blocks
+            results = Array(repeating: nil, count: blocks)
+        }
+
+        func nextBlock(limit: Int) -> Int? {
+            lock.lock()
+            defer { lock.unlock() }
+            guard next < blocks, divergences < UInt64(limit) else { return nil }
+            next += 1
+            return next - 1
+        }
+
+        func finish(block: Int, counts: CampaignCounts, findings: [Finding]) {
+            lock.lock()
+            results[block] = (counts, findings)
+            doneIterations += counts.iterations
+            divergences += counts.divergences
+            lock.unlock()
+        }
+
+        func totals() -> (UInt64, UInt64) {
+            lock.lock()
+            defer { lock.unlock() }
+            return (doneIterations, divergences)
+        }
+
+        /// The blocks from the first up to the one where the divergences reach the limit: every one
+        /// of them ran whatever the number of jobs.
+        func prefix(limit: Int) -> (CampaignCounts, [Finding], Bool) {
+            var total = CampaignCounts()
+            var findings: [Finding] = []
+            for (b, r) in results.enumerated() {
+                guard let (counts, found) = r else { return (total, findings, true) }
+                total.add(counts)
+                findings += found
+                if total.divergences >= UInt64(limit) { return (total, findings, b < blocks - 1) }
+            }
+            return (total, findings, false)
+        }
+    }
+}
+
+/// Writes findings atomically, named after their content (like libFuzzer's crash-<sha1>).
+public enum FindingWriter {
+    public static func prepare(_ dir: String) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    public static func write(_ seed: SeedFile, kind: Divergence.Kind, to dir: String) throws -> String {
+        let text = seed.render()
+        // Named by the calls and the target only, so the same minimal sequence found twice is one file.
+        let key = SeedFile(target: seed.target, calls: seed.calls).render()
+        let hash = Array(key.utf8).withUnsafeBytes { PacketBytes.digest($0) }
+        let name = "\(kind.rawValue)-\(String(hash, radix: 16)).\(SeedFile.fileExtension)"
+        let path = (dir as NSString).appendingPathComponent(name)
+        let tmp = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UInt64.random(in: 0...UInt64.max))"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: tmp))
+        if rename(tmp, path) != 0 {
+            try? FileManager.default.removeItem(atPath: tmp)
+            throw CocoaError(.fileWriteUnknown)
+        }
+        return path
+    }
+}

@@ -1,0 +1,149 @@
+import SKBuff
+
+/// SplitMix64: small, fast and seedable, so iteration i is reproducible from (seed, i) alone.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    /// The generator of iteration `i` of a campaign with seed `seed`.
+    public init(seed: UInt64, iteration: UInt64) {
+        var mixer = SplitMix64(seed: seed ^ (iteration &* 0xD1B5_4A32_D192_ED03))
+        state = mixer.next() ^ iteration
+    }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    @inline(__always) mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    @inline(__always) mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
+}
+
+/// Random calls that lean towards the boundaries that matter: 0, +-1 around headroom, tailroom and
+/// len, exact fits, cache-line multiples, and now and then huge values (the u32 wrap).
+public struct Generator: Sendable {
+    public let target: Target
+    public let maxOps: Int
+    /// Above this many usable references, calls that make new ones are rare.
+    public var poolLimit = 6
+
+    private let shinfo: Int64
+    private let cacheLine: Int64
+    private let weights: [(Operation, Int)]
+    private let totalWeight: Int
+
+    public init(target: Target, maxOps: Int) {
+        self.target = target
+        self.maxOps = maxOps
+        shinfo = Int64(KernelStructs.sharedInfo(arch: target.arch).size)
+        cacheLine = Int64(target.cacheLine)
+        weights = Operation.allCases.map { ($0, Generator.weight($0)) }
+        totalWeight = weights.reduce(0) { $0 + $1.1 }
+    }
+
+    /// How often each helper is drawn: every helper is generated; the ones with boundaries more often.
+    static func weight(_ op: Operation) -> Int {
+        switch op {
+        case .skb_put, .skb_push, .skb_reserve: return 6
+        case .skb_pull, .pskb_expand_head, .skb_clone, .kfree_skb, .alloc_skb: return 4
+        case .__skb_put, .__skb_push, .__skb_pull, .skb_trim, .skb_copy, .pskb_copy, .skb_realloc_headroom,
+             .skb_copy_expand, .skb_cow, .skb_cow_head, .skb_pad, .skb_padto, .skb_unshare, .skb_share_check,
+             .skb_get, .skb_header_release, .alloc_skb_fclone, .dev_alloc_skb, .skb_set_tail_pointer:
+            return 2
+        default: return 1
+        }
+    }
+
+    /// How many calls iteration's sequence has: 1 to maxOps.
+    public func length(_ rng: inout SplitMix64) -> Int { 1 + rng.below(maxOps) }
+
+    /// The next call, given the usable references and their states.
+    public func next(_ rng: inout SplitMix64, usable: [ReferenceState]) -> Call {
+        var op: Operation
+        repeat {
+            op = pick(&rng)
+            if usable.isEmpty && op.info.takesTarget { op = [.alloc_skb, .alloc_skb_fclone, .dev_alloc_skb, .alloc_skb_from_cache][rng.below(4)] }
+        } while op.info.effect == .produces && usable.count >= poolLimit && !rng.chance(10)
+        guard op.info.takesTarget else { return Call(op, allocationArguments(op, &rng)) }
+        let r = usable[rng.below(usable.count)]
+        let s = r.state
+        let args = op.info.arguments.enumerated().map { i, a in fit(argument(op, i, s, &rng), a.kind) }
+        return Call(op, target: r.reference, args)
+    }
+
+    private func pick(_ rng: inout SplitMix64) -> Operation {
+        var x = rng.below(totalWeight)
+        for (op, w) in weights {
+            if x < w { return op }
+            x -= w
+        }
+        return .alloc_skb
+    }
+
+    /// Bring a value into the range of its C type, as a C conversion would.
+    private func fit(_ v: Int64, _ kind: ArgumentKind) -> Int64 {
+        kind == .u32 ? Int64(UInt32(truncatingIfNeeded: v)) : Int64(Int32(truncatingIfNeeded: v))
+    }
+
+    /// One of the anchors, give or take one; sometimes a small number, a cache-line multiple or a huge value.
+    private func near(_ anchors: [Int64], _ rng: inout SplitMix64) -> Int64 {
+        let r = rng.below(100)
+        if r < 70 { return anchors[rng.below(anchors.count)] + Int64(rng.below(3) - 1) }
+        if r < 85 { return Int64(rng.below(64)) }
+        if r < 96 { return cacheLine * Int64(rng.below(9)) + Int64(rng.below(3) - 1) }
+        return huge(&rng)
+    }
+
+    private func huge(_ rng: inout SplitMix64) -> Int64 {
+        switch rng.below(4) {
+        case 0: return (1 << 32) - Int64(rng.below(256))
+        case 1: return (1 << 31) + Int64(rng.below(3) - 1)
+        case 2: return -Int64(rng.below(256)) - 1
+        default: return Int64(UInt32.max)
+        }
+    }
+
+    private func allocationArguments(_ op: Operation, _ rng: inout SplitMix64) -> [Int64] {
+        // KMALLOC_MAX_SIZE's edge is rare: a 4 MiB buffer costs every implementation a 4 MiB fill.
+        let kmallocEdge = (1 << 22) - shinfo
+        let sizes: [Int64] = [0, 1, 60, 100, cacheLine, 1500, 4096 - shinfo, 4096]
+        func size() -> Int64 { rng.below(2000) == 0 ? kmallocEdge + Int64(rng.below(3) - 1) : near(sizes, &rng) }
+        switch op {
+        case .alloc_skb_from_cache:
+            // Mostly Xen's one-page cache; the largest request that fits is SKB_DATA_ALIGN-down of 4096 - shinfo.
+            let object: Int64 = rng.chance(80) ? 4096 : [0, 2048, 8192, (1 << 22) + 1][rng.below(4)]
+            let fits = (object - shinfo) / cacheLine * cacheLine
+            let request = rng.chance(70) ? fits + Int64(rng.below(3) - 1) : size()
+            return [fit(object, .u32), fit(request, .u32)]
+        default:
+            return [fit(size(), .u32)]
+        }
+    }
+
+    private func argument(_ op: Operation, _ index: Int, _ s: SKBState, _ rng: inout SplitMix64) -> Int64 {
+        let headroom = Int64(s.headroom), tailroom = Int64(s.tailroom), len = Int64(s.len)
+        // The length that makes a u32 tail wrap exactly to 0 (quirk 3).
+        let wrap = (1 << 32) - Int64(UInt32(truncatingIfNeeded: s.tail))
+        switch op {
+        case .skb_put, .__skb_put:
+            return rng.chance(3) ? wrap + Int64(rng.below(Int(max(1, min(s.end, 4096))))) : near([0, 1, tailroom], &rng)
+        case .skb_push, .__skb_push: return near([0, 1, headroom], &rng)
+        case .skb_pull, .__skb_pull, .skb_trim, .__skb_trim: return near([0, len], &rng)
+        case .skb_reserve: return near([0, tailroom, -headroom, 16], &rng)
+        case .pskb_expand_head: return rng.chance(90) ? near([0, 16, cacheLine], &rng) & 0xFFFF : near([0], &rng)
+        case .skb_realloc_headroom, .skb_cow, .skb_cow_head: return near([0, 16, headroom, headroom + cacheLine], &rng)
+        case .skb_copy_expand: return index == 0 ? near([0, 16, headroom], &rng) : near([0, tailroom], &rng)
+        case .skb_pad: return near([0, 1, tailroom, 60], &rng)
+        case .skb_padto: return near([len, len + tailroom, 60], &rng)
+        case .skb_set_mac_header, .skb_set_network_header, .skb_set_transport_header:
+            return near([0, 14, 20, -14, -headroom, len], &rng)
+        case .skb_set_tail_pointer: return near([0, len, len + tailroom], &rng)
+        default: return near([0], &rng)
+        }
+    }
+}

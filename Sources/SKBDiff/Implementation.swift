@@ -1,0 +1,299 @@
+import CSKBuff
+import SKBuff
+
+/// The state of one pool reference after a call.
+public struct ReferenceState: Hashable, Sendable {
+    public var reference: Int
+    public var frozen: Bool
+    public var state: SKBState
+}
+
+/// One implementation of the helpers: the Swift model or the C reference, in one representation.
+/// It owns its pool of references, so every implementation settles calls the same way.
+public protocol Implementation: AnyObject {
+    var name: String { get }
+    var representation: RepresentationKind { get }
+    var sizing: Sizing { get }
+    /// Start a new sequence with an empty pool and empty memory.
+    func reset()
+    /// Run a call; nil when its target reference is empty, ended or frozen (the call is not run).
+    /// `pattern` seeds the bytes skb_put and skb_push write (the call's index in its sequence).
+    func run(_ call: Call, pattern: UInt32) -> Outcome?
+    /// The live and frozen references, in reference order.
+    func snapshot(into: inout [ReferenceState])
+    /// References created so far, including empty and ended ones.
+    var referenceCount: Int { get }
+    /// The reference can take a call: it holds an sk_buff that is not frozen.
+    func isRunnable(_ reference: Int) -> Bool
+}
+
+/// The pool of references (Specs/snapshot.md, "The pool"), generic over how an implementation
+/// names an sk_buff.
+struct Pool<Handle: Equatable> {
+    var handles: [Handle?] = []
+    var frozen: [Bool] = []
+
+    mutating func reset() {
+        handles.removeAll(keepingCapacity: true)
+        frozen.removeAll(keepingCapacity: true)
+    }
+
+    func runnable(_ reference: Int) -> Handle? {
+        guard reference >= 0, reference < handles.count, !frozen[reference] else { return nil }
+        return handles[reference]
+    }
+
+    /// Apply a call's effect on the references. A call that stopped (BUG, panic, overflow) freezes
+    /// every reference to its target and returns nothing.
+    mutating func settle(_ call: Call, target: Handle?, outcome: Outcome, produced: Handle?, consumed: Bool) {
+        let effect = call.op.info.effect
+        if outcome.freezes {
+            if let target {
+                for i in handles.indices where handles[i] == target { frozen[i] = true }
+            }
+            if effect == .produces { append(nil) }
+            return
+        }
+        switch effect {
+        case .none: break
+        case .produces: append(produced)
+        case .consumes: handles[call.target] = nil
+        case .consumesOnFailure: if consumed { handles[call.target] = nil }
+        case .replaces: handles[call.target] = produced
+        }
+    }
+
+    /// A call that could not run still numbers the reference it would have created.
+    mutating func skip(_ call: Call) {
+        if call.op.info.effect == .produces { append(nil) }
+    }
+
+    private mutating func append(_ handle: Handle?) {
+        handles.append(handle)
+        frozen.append(false)
+    }
+}
+
+/// The Swift model in representation R.
+public final class SwiftImplementation<R: DataRepresentation>: Implementation {
+    public let kernel: Kernel<R>
+    var pool = Pool<SKB>()
+
+    public init(target: Target) { kernel = Kernel<R>(target: target) }
+
+    public var name: String { "swift-\(R.kind.short.lowercased())" }
+    public var representation: RepresentationKind { R.kind }
+    public var sizing: Sizing { kernel.sizing }
+    public var referenceCount: Int { pool.handles.count }
+    public func isRunnable(_ reference: Int) -> Bool { pool.runnable(reference) != nil }
+
+    public func reset() {
+        kernel.reset()
+        pool.reset()
+    }
+
+    /// The sk_buff a reference holds, for tests.
+    public func skb(_ reference: Int) -> SKB? { pool.handles.indices.contains(reference) ? pool.handles[reference] : nil }
+
+    public func run(_ call: Call, pattern: UInt32) -> Outcome? {
+        var target: SKB?
+        if call.op.info.takesTarget {
+            guard let t = pool.runnable(call.target) else {
+                pool.skip(call)
+                return nil
+            }
+            target = t
+        }
+        var produced: SKB?
+        var consumed = false
+        let outcome: Outcome
+        do {
+            outcome = try execute(call, target, pattern, &produced, &consumed)
+        } catch {
+            outcome = Outcome(error)
+        }
+        pool.settle(call, target: target, outcome: outcome, produced: produced, consumed: consumed)
+        return outcome
+    }
+
+    public func snapshot(into out: inout [ReferenceState]) {
+        out.removeAll(keepingCapacity: true)
+        for (i, h) in pool.handles.enumerated() {
+            if let h { out.append(ReferenceState(reference: i, frozen: pool.frozen[i], state: kernel.state(h))) }
+        }
+    }
+
+    private func execute(_ call: Call, _ target: SKB?, _ pattern: UInt32,
+                         _ produced: inout SKB?, _ consumed: inout Bool) throws(KernelStop) -> Outcome {
+        let k = kernel
+        func skbResult(_ skb: SKB?) -> Outcome {
+            produced = skb
+            return skb == nil ? .null : .ok(0)
+        }
+        func errno(_ v: Int32) -> Outcome { v < 0 ? .error(Int64(v)) : .ok(Int64(v)) }
+        func at(_ p: Address) -> Outcome { .ok(k.offset(p, in: target!)) }
+        func put(_ p: Address, _ len: UInt32) throws(KernelStop) -> Outcome {
+            let start = k.offset(p, in: target!)
+            // A put whose tail wrapped backwards (quirk 3) writes nothing.
+            if k.offsets(target!).tail >= start {
+                try k.fillPattern(target!, start: start, count: len, pattern: pattern)
+            }
+            return .ok(start)
+        }
+        func push(_ p: Address, _ len: UInt32) throws(KernelStop) -> Outcome {
+            try k.fillPattern(target!, start: k.offset(p, in: target!), count: len, pattern: pattern)
+            return .ok(k.offset(p, in: target!))
+        }
+        switch call.op {
+        case .alloc_skb: return skbResult(try k.alloc_skb(call.u32(0)))
+        case .alloc_skb_fclone: return skbResult(try k.alloc_skb_fclone(call.u32(0)))
+        case .dev_alloc_skb: return skbResult(try k.dev_alloc_skb(call.u32(0)))
+        case .alloc_skb_from_cache: return skbResult(try k.alloc_skb_from_cache(objectSize: call.u32(0), call.u32(1)))
+        case .skb_reserve: k.skb_reserve(target!, call.s32(0)); return .ok(0)
+        case .skb_put: return try put(try k.skb_put(target!, call.u32(0)), call.u32(0))
+        case .__skb_put: return try put(try k.__skb_put(target!, call.u32(0)), call.u32(0))
+        case .skb_push: return try push(try k.skb_push(target!, call.u32(0)), call.u32(0))
+        case .__skb_push: return try push(k.__skb_push(target!, call.u32(0)), call.u32(0))
+        case .skb_pull: return try k.skb_pull(target!, call.u32(0)).map(at) ?? .null
+        case .__skb_pull: return at(try k.__skb_pull(target!, call.u32(0)))
+        case .skb_trim: k.skb_trim(target!, call.u32(0)); return .ok(0)
+        case .__skb_trim: k.__skb_trim(target!, call.u32(0)); return .ok(0)
+        case .skb_headroom: return .ok(Int64(k.skb_headroom(target!)))
+        case .skb_tailroom: return .ok(Int64(k.skb_tailroom(target!)))
+        case .skb_clone: return skbResult(try k.skb_clone(target!))
+        case .skb_copy: return skbResult(try k.skb_copy(target!))
+        case .pskb_copy: return skbResult(try k.pskb_copy(target!))
+        case .pskb_expand_head: return errno(try k.pskb_expand_head(target!, call.s32(0), call.s32(1)))
+        case .skb_realloc_headroom: return skbResult(try k.skb_realloc_headroom(target!, call.u32(0)))
+        case .skb_copy_expand: return skbResult(try k.skb_copy_expand(target!, call.s32(0), call.s32(1)))
+        case .skb_cow: return errno(try k.skb_cow(target!, call.u32(0)))
+        case .skb_cow_head: return errno(try k.skb_cow_head(target!, call.u32(0)))
+        case .skb_pad:
+            let (v, freed) = try k.skb_pad(target!, call.s32(0))
+            consumed = freed
+            return errno(v)
+        case .skb_padto:
+            let (v, freed) = try k.skb_padto(target!, call.u32(0))
+            consumed = freed
+            return errno(v)
+        case .skb_unshare: return skbResult(try k.skb_unshare(target!))
+        case .skb_share_check: return skbResult(try k.skb_share_check(target!))
+        case .skb_get: return skbResult(k.skb_get(target!))
+        case .kfree_skb: try k.kfree_skb(target!); return .ok(0)
+        case .skb_header_release: try k.skb_header_release(target!); return .ok(0)
+        case .skb_cloned: return .ok(Int64(try k.skb_cloned(target!)))
+        case .skb_header_cloned: return .ok(Int64(try k.skb_header_cloned(target!)))
+        case .skb_shared: return .ok(Int64(k.skb_shared(target!)))
+        case .skb_reset_mac_header: k.skb_reset_mac_header(target!); return .ok(0)
+        case .skb_reset_network_header: k.skb_reset_network_header(target!); return .ok(0)
+        case .skb_reset_transport_header: k.skb_reset_transport_header(target!); return .ok(0)
+        case .skb_set_mac_header: k.skb_set_mac_header(target!, call.s32(0)); return .ok(0)
+        case .skb_set_network_header: k.skb_set_network_header(target!, call.s32(0)); return .ok(0)
+        case .skb_set_transport_header: k.skb_set_transport_header(target!, call.s32(0)); return .ok(0)
+        case .skb_mac_header_was_set: return .ok(Int64(k.skb_mac_header_was_set(target!)))
+        case .skb_reset_tail_pointer: k.skb_reset_tail_pointer(target!); return .ok(0)
+        case .skb_set_tail_pointer: k.skb_set_tail_pointer(target!, call.s32(0)); return .ok(0)
+        case .skb_tail_pointer: return at(k.skb_tail_pointer(target!))
+        case .skb_end_pointer: return at(k.skb_end_pointer(target!))
+        }
+    }
+}
+
+/// The C reference in one representation and the target's CONFIG profile (the host's layout).
+public final class CImplementation: Implementation {
+    public let variant: skbref_variant
+    public let representation: RepresentationKind
+    public let sizing: Sizing
+    private let world: OpaquePointer
+    var pool = Pool<UnsafeMutableRawPointer>()
+
+    /// The C enum skbref_op value of each catalogue entry, bound by name.
+    static let opCodes: [UInt32] = Operation.allCases.map { op in
+        guard let code = (0..<UInt32(SKBREF_OP_COUNT.rawValue)).first(where: { String(cString: skbref_op_name($0)) == op.name })
+        else { fatalError("the C reference has no operation named \(op.name)") }
+        return code
+    }
+
+    public static func variant(_ representation: RepresentationKind, _ config: ConfigProfile) -> skbref_variant {
+        switch (representation, config) {
+        case (.offset, .minimal): return off_minimal_skbref_variant
+        case (.pointer, .minimal): return ptr_minimal_skbref_variant
+        case (.offset, .typical): return off_typical_skbref_variant
+        case (.pointer, .typical): return ptr_typical_skbref_variant
+        case (.offset, .distro): return off_distro_skbref_variant
+        case (.pointer, .distro): return ptr_distro_skbref_variant
+        }
+    }
+
+    public init(representation: RepresentationKind, target: Target) {
+        self.representation = representation
+        variant = CImplementation.variant(representation, target.config)
+        sizing = Sizing(skBuff: variant.sizeof_sk_buff, sharedInfo: variant.sizeof_skb_shared_info,
+                        dataT: variant.sizeof_sk_buff_data_t)
+        world = skbref_world_create(target.cacheLine)!
+    }
+
+    deinit { skbref_world_destroy(world) }
+
+    public var name: String { "c-\(representation.short.lowercased())" }
+    public var referenceCount: Int { pool.handles.count }
+    public func isRunnable(_ reference: Int) -> Bool { pool.runnable(reference) != nil }
+    /// Allocations the world still holds, for leak tests.
+    public var liveAllocations: UInt32 { skbref_world_live_allocations(world) }
+
+    public func reset() {
+        skbref_world_reset(world)
+        pool.reset()
+    }
+
+    public func run(_ call: Call, pattern: UInt32) -> Outcome? {
+        var target: UnsafeMutableRawPointer?
+        if call.op.info.takesTarget {
+            guard let t = pool.runnable(call.target) else {
+                pool.skip(call)
+                return nil
+            }
+            target = t
+        }
+        var c = skbref_call(op: CImplementation.opCodes[call.op.rawValue], pattern: pattern, skb: target, arg: (call.arg0, call.arg1))
+        var r = skbref_result()
+        variant.apply!(world, &c, &r)
+        let outcome: Outcome
+        switch UInt32(r.kind) {
+        case SKBREF_OK.rawValue: outcome = call.op.info.returns == .errno && r.value < 0 ? .error(r.value) : .ok(r.value)
+        case SKBREF_NULL.rawValue: outcome = .null
+        case SKBREF_PANIC_OVER.rawValue: outcome = .panicOver
+        case SKBREF_PANIC_UNDER.rawValue: outcome = .panicUnder
+        case SKBREF_BUG.rawValue: outcome = .bug(BugCheck(rawValue: Int32(truncatingIfNeeded: r.value)) ?? .badFree)
+        default: outcome = .overflow
+        }
+        pool.settle(call, target: target, outcome: outcome, produced: r.skb, consumed: r.consumed != 0)
+        return outcome
+    }
+
+    public func snapshot(into out: inout [ReferenceState]) {
+        out.removeAll(keepingCapacity: true)
+        var s = skbref_state()
+        for (i, h) in pool.handles.enumerated() {
+            guard let h else { continue }
+            variant.state!(world, h, &s)
+            out.append(ReferenceState(reference: i, frozen: pool.frozen[i], state: CImplementation.convert(s)))
+        }
+    }
+
+    static func convert(_ s: skbref_state) -> SKBState {
+        func position(_ kind: UInt8, _ offset: Int64) -> HeaderPosition {
+            switch UInt32(kind) {
+            case SKBREF_HEADER_OFFSET.rawValue: return .offset(offset)
+            case SKBREF_HEADER_UNSET.rawValue: return .unset
+            default: return .wild
+            }
+        }
+        return SKBState(
+            data: s.data, tail: s.tail, end: s.end, len: s.len, dataLen: s.data_len, truesize: s.truesize,
+            headroom: s.headroom, tailroom: s.tailroom, users: s.users, dataref: s.dataref,
+            cloned: s.cloned != 0, nohdr: s.nohdr != 0, fclone: FcloneState(rawValue: s.fclone) ?? .unavailable,
+            mac: position(s.header_kind.0, s.header.0), network: position(s.header_kind.1, s.header.1),
+            transport: position(s.header_kind.2, s.header.2), digest: s.digest_valid != 0 ? s.digest : nil)
+    }
+}

@@ -1,0 +1,160 @@
+import SKBuff
+
+/// A catalogued representation divergence (Specs/quirks.txt).
+public struct Quirk: Hashable, Sendable {
+    public let id: String
+    /// The quirk's number in section 6 of the spec (nil: found by skbdiff, not listed there).
+    public let specNumber: Int?
+    public let explanation: String
+    /// After it, OFF and PTR states differ beyond the fields it explains: stop comparing them for the
+    /// rest of the sequence.
+    let endsComparison: Bool
+
+    public static let unsetHeaderRebased = Quirk(
+        id: "unset-header-rebased", specNumber: 1,
+        explanation: "copy_skb_header/pskb_expand_head/skb_copy_expand add a delta to never-set headers: NULL + delta is a wild pointer under PTR, a small offset under OFF",
+        endsComparison: false)
+    public static let macHeaderWasSetFresh = Quirk(
+        id: "mac-header-was-set-fresh", specNumber: 2,
+        explanation: "__alloc_skb zeroes mac_header and nothing stores ~0U, so skb_mac_header_was_set says 1 under OFF and 0 under PTR on a fresh skb",
+        endsComparison: false)
+    public static let putWrap = Quirk(
+        id: "put-wrap", specNumber: 3,
+        explanation: "skb_put/__skb_put add len to a u32 tail under OFF, which wraps at 2^32 and can pass the tail > end check; a pointer tail wraps elsewhere (x86_64: never)",
+        endsComparison: true)
+
+    public static let belowHead = Quirk(
+        id: "below-head", specNumber: nil,
+        explanation: "a tail below head (skb_reserve, skb_set_tail_pointer, __skb_push or copies with negative offsets) is a u32 about 4 GiB past head under OFF and a pointer below head under PTR, so skb_put's check, copies and offsets differ",
+        endsComparison: true)
+
+    public static let catalogue: [Quirk] = [unsetHeaderRebased, macHeaderWasSetFresh, putWrap, belowHead]
+    public static let byID: [String: Quirk] = Dictionary(uniqueKeysWithValues: catalogue.map { ($0.id, $0) })
+}
+
+/// One field that differs between two implementations' snapshots.
+public struct FieldDifference: Hashable, Sendable {
+    public var reference: Int
+    public var field: String
+}
+
+/// Compares OFF against PTR after a call and explains the differences by the catalogue.
+struct RepresentationComparator {
+    let arch: Arch
+    /// sizeof(struct sk_buff) under OFF minus under PTR, as truesize differs by exactly that.
+    let truesizeDelta: UInt32
+
+    /// Agreement, the catalogued quirks that explain every difference, or the unexplained ones.
+    enum Verdict { case agree, quirks([Quirk]), unexplained([FieldDifference]) }
+
+    func compare(call: Call, before: [ReferenceState], off: (Outcome?, [ReferenceState]),
+                 ptr: (Outcome?, [ReferenceState])) -> Verdict {
+        var diffs: [FieldDifference] = []
+        if off.0 != ptr.0 { diffs.append(FieldDifference(reference: -1, field: "outcome")) }
+        let sameReferences = off.1.map(\.reference) == ptr.1.map(\.reference)
+        if !sameReferences {
+            diffs.append(FieldDifference(reference: -1, field: "references"))
+        } else {
+            for (o, p) in zip(off.1, ptr.1) {
+                diffs += differingFields(o, p).map { FieldDifference(reference: o.reference, field: $0) }
+            }
+        }
+        if diffs.isEmpty { return .agree }
+
+        // Quirks after which the states part ways: they explain everything from here on.
+        if call.op == .skb_put || call.op == .__skb_put, off.0 != ptr.0,
+           let t = before.first(where: { $0.reference == call.target }),
+           tailArithmeticWraps(t.state.tail, UInt32(truncatingIfNeeded: call.arg0)) {
+            return .quirks([.putWrap])
+        }
+        if before.contains(where: { isBelowHead($0.state, offset: true) }) || off.1.contains(where: { isBelowHead($0.state, offset: true) })
+            || ptr.1.contains(where: { isBelowHead($0.state, offset: false) })
+            || (call.op == .skb_copy_expand && call.arg0 < 0) {
+            return .quirks([.belowHead])
+        }
+
+        // Quirks that explain single fields.
+        var met: [Quirk] = []
+        var remaining: [FieldDifference] = []
+        for d in diffs {
+            if sameReferences, d.reference >= 0, d.field.hasSuffix("_header"),
+               let o = off.1.first(where: { $0.reference == d.reference }), let p = ptr.1.first(where: { $0.reference == d.reference }),
+               case .offset = header(d.field, o.state), header(d.field, p.state) == .wild {
+                if !met.contains(.unsetHeaderRebased) { met.append(.unsetHeaderRebased) }
+            } else if d.field == "outcome", call.op == .skb_mac_header_was_set, off.0 == .ok(1), ptr.0 == .ok(0),
+                      ptr.1.first(where: { $0.reference == call.target })?.state.mac == .unset {
+                met.append(.macHeaderWasSetFresh)
+            } else {
+                remaining.append(d)
+            }
+        }
+        return remaining.isEmpty ? .quirks(met) : .unexplained(remaining)
+    }
+
+    private func header(_ field: String, _ s: SKBState) -> HeaderPosition {
+        switch field {
+        case "mac_header": return s.mac
+        case "network_header": return s.network
+        default: return s.transport
+        }
+    }
+
+    /// data or tail below head: a negative pointer difference, or under OFF on x86_64 a tail offset
+    /// past 2^31 (the u32 a negative offset wraps to).
+    private func isBelowHead(_ s: SKBState, offset: Bool) -> Bool {
+        s.data < 0 || s.tail < 0 || (offset && s.tail >= 1 << 31)
+    }
+
+    /// Under OFF the tail wraps when tail + len reaches 2^32; a 32-bit pointer tail wraps earlier,
+    /// at the top of the address space above PAGE_OFFSET (at most 1 GiB of it is lowmem).
+    private func tailArithmeticWraps(_ tail: Int64, _ len: UInt32) -> Bool {
+        let sum = UInt64(UInt32(truncatingIfNeeded: tail)) + UInt64(len)
+        return arch == .i386 ? sum >= (1 << 32) - (1 << 30) : sum >= (1 << 32)
+    }
+
+    /// OFF offset 0 and PTR unset are the same never-set header seen through each representation.
+    private func headersEquivalent(_ off: HeaderPosition, _ ptr: HeaderPosition) -> Bool {
+        off == ptr || (off == .offset(0) && ptr == .unset)
+    }
+
+    private func differingFields(_ o: ReferenceState, _ p: ReferenceState) -> [String] {
+        var out: [String] = []
+        let a = o.state, b = p.state
+        if o.frozen != p.frozen { out.append("frozen") }
+        if a.data != b.data { out.append("data") }
+        if a.tail != b.tail { out.append("tail") }
+        if a.end != b.end { out.append("end") }
+        if a.len != b.len { out.append("len") }
+        if a.dataLen != b.dataLen { out.append("data_len") }
+        if a.truesize &- b.truesize != truesizeDelta { out.append("truesize") }
+        if a.headroom != b.headroom { out.append("headroom") }
+        if a.tailroom != b.tailroom { out.append("tailroom") }
+        if a.users != b.users { out.append("users") }
+        if a.dataref != b.dataref { out.append("dataref") }
+        if a.cloned != b.cloned { out.append("cloned") }
+        if a.nohdr != b.nohdr { out.append("nohdr") }
+        if a.fclone != b.fclone { out.append("fclone") }
+        if !headersEquivalent(a.mac, b.mac) { out.append("mac_header") }
+        if !headersEquivalent(a.network, b.network) { out.append("network_header") }
+        if !headersEquivalent(a.transport, b.transport) { out.append("transport_header") }
+        if a.digest != b.digest { out.append("digest") }
+        return out
+    }
+}
+
+/// The fields in which two snapshots of the same representation differ (every field counts).
+func exactDifferences(_ a: (Outcome?, [ReferenceState]), _ b: (Outcome?, [ReferenceState])) -> [FieldDifference] {
+    var diffs: [FieldDifference] = []
+    if a.0 != b.0 { diffs.append(FieldDifference(reference: -1, field: "outcome")) }
+    if a.1.map(\.reference) != b.1.map(\.reference) {
+        diffs.append(FieldDifference(reference: -1, field: "references"))
+        return diffs
+    }
+    for (x, y) in zip(a.1, b.1) where x != y {
+        if x.frozen != y.frozen { diffs.append(FieldDifference(reference: x.reference, field: "frozen")) }
+        for ((name, v1), (_, v2)) in zip(x.state.fields, y.state.fields) where v1 != v2 {
+            diffs.append(FieldDifference(reference: x.reference, field: name))
+        }
+    }
+    return diffs
+}

@@ -1,0 +1,69 @@
+import Foundation
+import SKBuff
+
+/// Replaying seed files: the regression corpus and saved findings.
+public enum Replay {
+    public struct Verdict: Sendable {
+        public var path: String
+        public var seed: SeedFile
+        public var result: SequenceResult
+        /// Expected outcomes or quirks that did not come true, as FILE:LINE: messages.
+        public var mismatches: [String]
+
+        /// Every implementation agreed (quirks aside) and every expectation held.
+        public var agrees: Bool { result.failure == nil && mismatches.isEmpty }
+    }
+
+    /// The seed files named by `paths`: files as given, directories searched for *.skb, sorted.
+    public static func files(_ paths: [String]) throws(SeedError) -> [String] {
+        var out: [String] = []
+        let fm = FileManager.default
+        for path in paths {
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: path, isDirectory: &isDir) else {
+                throw SeedError(file: path, line: 0, message: "no such file or directory")
+            }
+            if isDir.boolValue {
+                let found = (fm.enumerator(atPath: path)?.compactMap { $0 as? String } ?? [])
+                    .filter { $0.hasSuffix(".\(SeedFile.fileExtension)") }.sorted()
+                if found.isEmpty { throw SeedError(file: path, line: 0, message: "expected .skb seed files in this directory, found none") }
+                out += found.map { (path as NSString).appendingPathComponent($0) }
+            } else {
+                out.append(path)
+            }
+        }
+        return out
+    }
+
+    public static func load(_ path: String) throws(SeedError) -> SeedFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SeedError(file: path, line: 0, message: "cannot read the file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw SeedError(file: path, line: 0, message: "expected UTF-8 text")
+        }
+        return try SeedFile.parse(text, file: path)
+    }
+
+    /// Run a seed file. A call whose target cannot take it (empty, ended or frozen) is a malformed file.
+    public static func run(_ seed: SeedFile, path: String, trace: ((Int, Call, [Divergence.View]) -> Void)? = nil) throws(SeedError) -> Verdict {
+        let differential = Differential(target: seed.target)
+        let result = differential.run(seed.calls, trace: trace)
+        if let skipped = result.ran.firstIndex(of: false) {
+            let call = seed.calls[skipped]
+            throw SeedError(file: path, line: seed.lines[skipped],
+                            message: "\(call.op.name) targets skb\(call.target), which is empty, freed or frozen by then; expected a live reference")
+        }
+        var mismatches: [String] = []
+        for (i, expected) in seed.expectations.sorted(by: { $0.key < $1.key }) where i < result.outcomes.count {
+            let got = result.outcomes[i]
+            if got != expected {
+                mismatches.append("\(path):\(seed.lines[i]): expected \(SeedFile.render(expected)), got \(got.map(SeedFile.render) ?? "not run")")
+            }
+        }
+        if let quirks = seed.quirks, Set(quirks) != Set(result.quirks) {
+            mismatches.append("\(path): expected quirks \(quirks.isEmpty ? "none" : quirks.joined(separator: " ")), met \(result.quirks.isEmpty ? "none" : result.quirks.joined(separator: " "))")
+        }
+        return Verdict(path: path, seed: seed, result: result, mismatches: mismatches)
+    }
+}

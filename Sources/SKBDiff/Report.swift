@@ -1,0 +1,121 @@
+import Foundation
+import SKBuff
+
+/// Human-readable and JSON renderings of findings and summaries.
+public enum Report {
+    public static func oneLine(_ d: Divergence) -> String {
+        let fields = Set(d.differences.map(\.field)).sorted().joined(separator: ", ")
+        return "\(d.kind.rawValue) at call \(d.step) (\(SeedFile.render(d.call))): \(fields) differ"
+    }
+
+    /// The shrunk sequence and, for the failing call, every implementation's snapshot side by side,
+    /// differing fields marked with '*'.
+    public static func divergence(_ d: Divergence, calls: [Call]) -> String {
+        var out = "\(d.kind.explanation).\n"
+        out += "Sequence (\(calls.count) call\(calls.count == 1 ? "" : "s")):\n"
+        for (i, c) in calls.enumerated() {
+            out += String(format: "  %3d  ", i) + SeedFile.render(c) + (i == d.step ? "    <-- differs here" : "") + "\n"
+        }
+        out += "\nAfter call \(d.step) (\(SeedFile.render(d.call))):\n"
+        out += table(d)
+        return out
+    }
+
+    static func table(_ d: Divergence) -> String {
+        let names = d.views.map(\.name)
+        let marked = Set(d.differences.map { "\($0.reference)/\($0.field)" })
+        var rows: [[String]] = [["", "field"] + names]
+        rows.append([marked.contains("-1/outcome") ? "*" : "", "outcome"] + d.views.map { $0.outcome.map(SeedFile.render) ?? "not run" })
+        let refs = Array(Set(d.views.flatMap { $0.references.map(\.reference) })).sorted()
+        for r in refs {
+            let states = d.views.map { v in v.references.first { $0.reference == r } }
+            rows.append(["", "skb\(r)"] + states.map { $0 == nil ? "(none)" : ($0!.frozen ? "frozen" : "") })
+            let fieldNames = SKBState.fieldNames
+            for (fi, f) in fieldNames.enumerated() {
+                let values = states.map { $0.map { $0.state.fields[fi].value } ?? "-" }
+                rows.append([marked.contains("\(r)/\(f)") ? "*" : "", "  " + f] + values)
+            }
+        }
+        let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { c, cell in cell.padding(toLength: widths[c], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingTrailingSpaces()
+        }.joined(separator: "\n") + "\n"
+    }
+
+    /// The end-of-run summary: how often each operation ran and each outcome occurred, so a reader
+    /// sees the panic paths were reached, the quirks met, and the findings.
+    public static func summary(_ r: CampaignReport) -> String {
+        let c = r.counts
+        let rate = r.elapsedSeconds > 0 ? Double(c.iterations) / r.elapsedSeconds : 0
+        var out = "skbdiff: \(c.iterations) iterations, \(c.operations) operations in \(String(format: "%.2f", r.elapsedSeconds)) s"
+        out += " (\(Int(rate)) iterations/s); seed 0x\(String(r.options.seed, radix: 16)); target \(r.options.target)\n"
+        out += "outcomes: " + zip(CampaignCounts.outcomeKinds, c.outcomeCounts).map { "\($0) \($1)" }.joined(separator: ", ") + "\n"
+        out += "operations:\n"
+        let ops = Operation.allCases.map { ($0.name, c.opCounts[$0.rawValue]) }
+        let width = ops.map(\.0.count).max() ?? 0
+        for chunk in stride(from: 0, to: ops.count, by: 3) {
+            out += "  " + ops[chunk..<min(chunk + 3, ops.count)].map {
+                $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + String(format: " %9llu", $0.1)
+            }.joined(separator: "   ") + "\n"
+        }
+        out += "known quirks (sequences that met them; not failures):\n"
+        for (q, n) in zip(Quirk.catalogue, c.quirkCounts) {
+            out += "  \(q.id.padding(toLength: 26, withPad: " ", startingAt: 0)) \(n)\n"
+        }
+        if r.stoppedEarly { out += "stopped early after \(r.options.maxDivergences) divergences\n" }
+        if c.divergences == 0 {
+            out += "no divergences: every implementation agreed after every operation\n"
+        } else {
+            out += "\(c.divergences) divergence\(c.divergences == 1 ? "" : "s") (\(r.findings.count) shrunk):\n"
+            for f in r.findings {
+                out += "  iteration \(f.iteration): \(oneLine(f.failure))" + (f.path.map { "\n    saved as \($0)" } ?? "") + "\n"
+            }
+        }
+        return out
+    }
+
+    /// One JSON object with the keys the interface promises.
+    public static func json(_ r: CampaignReport) -> String {
+        let c = r.counts
+        var obj: [String: Any] = [
+            "iterations": c.iterations,
+            "operations": c.operations,
+            "divergences": c.divergences,
+            "quirks": Dictionary(uniqueKeysWithValues: zip(Quirk.catalogue.map(\.id), c.quirkCounts)),
+            "op_counts": Dictionary(uniqueKeysWithValues: Operation.allCases.map { ($0.name, c.opCounts[$0.rawValue]) }),
+            "outcome_counts": Dictionary(uniqueKeysWithValues: zip(CampaignCounts.outcomeKinds, c.outcomeCounts)),
+            "seed": r.options.seed,
+            "elapsed_seconds": (r.elapsedSeconds * 1000).rounded() / 1000,
+            "arch": r.options.target.arch.rawValue,
+            "config": r.options.target.config.rawValue,
+            "cache_line": r.options.target.cacheLine,
+            "max_ops": r.options.maxOps,
+            "shard": "\(r.options.shard.index)/\(r.options.shard.count)",
+            "stopped_early": r.stoppedEarly,
+        ]
+        obj["findings"] = r.findings.map { f -> [String: Any] in
+            var d: [String: Any] = ["iteration": f.iteration, "kind": f.failure.kind.rawValue, "summary": oneLine(f.failure),
+                                    "calls": f.seedFile.calls.count]
+            if let p = f.path { d["path"] = p }
+            return d
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension SKBState {
+    static let fieldNames: [String] = SKBState(
+        data: 0, tail: 0, end: 0, len: 0, dataLen: 0, truesize: 0, headroom: 0, tailroom: 0, users: 0, dataref: 0,
+        cloned: false, nohdr: false, fclone: .unavailable, mac: .unset, network: .unset, transport: .unset, digest: nil
+    ).fields.map(\.name)
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var s = Substring(self)
+        while s.last == " " { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,609 @@
+// The 2.6.24 helpers, one method each, named as in the kernel. Section numbers are the spec's
+// (../shared/docs/skbuff-2.6.24.md). Integer arithmetic follows the kernel's C types: `unsigned int`
+// is UInt32, `int` is Int32, pointers, long and size_t wrap at the target's width.
+
+extension Kernel {
+    // MARK: Allocation (section 1)
+
+    /// __alloc_skb: head from the head or fclone cache, data = kmalloc(SKB_DATA_ALIGN(size) + shinfo),
+    /// fields before tail zeroed, truesize = aligned size + sizeof(struct sk_buff).
+    public func __alloc_skb(_ size: UInt32, fclone: Bool) throws(KernelStop) -> SKB? {
+        let skb = kmemCacheAlloc(count: fclone ? 2 : 1)
+        let size = SKB_DATA_ALIGN(size)
+        guard let buffer = kmalloc(withSharedInfo(Int64(size))) else {
+            try kmemCacheFree(skb, count: fclone ? 2 : 1)
+            return nil
+        }
+        try initialiseHead(skb, buffer: buffer, size: size)
+        if fclone {
+            // The pair shares one object: the companion is skb + 1, fclone_ref the atomic_t after it.
+            update(skb) { $0.fclone = .orig }
+            slots[Int(skb.index)].fcloneRef = 1
+            update(SKB(index: skb.index + 1)) { $0.fclone = .unavailable }
+        }
+        return skb
+    }
+
+    /// The common tail of __alloc_skb and alloc_skb_from_cache: memset up to tail, truesize, users,
+    /// head = data = tail, end = tail + size, and the shared info at the end.
+    func initialiseHead(_ skb: SKB, buffer: Int32, size: UInt32) throws(KernelStop) {
+        var s = SKBuff<R>()
+        s.truesize = size &+ sizing.skBuff
+        s.users = 1
+        s.head = buffers[Int(buffer)].base
+        s.data = s.head
+        s.buffer = buffer
+        s.tail = R.field(for: s.data, head: s.head)
+        s.end = R.add(s.tail, Int64(size), mask: mask)
+        // The shared info must fit inside the object (on i386 a wrapped kmalloc size does not).
+        let at = endOffset(s)
+        guard at >= 0, at + shinfoSize <= Int64(buffers[Int(buffer)].bytes.count) else { throw .overflow }
+        buffers[Int(buffer)].shinfoAt = at
+        buffers[Int(buffer)].shinfo = SharedInfo(dataref: 1)
+        slots[Int(skb.index)].skb = s
+    }
+
+    /// alloc_skb = __alloc_skb(size, gfp, 0, -1).
+    public func alloc_skb(_ size: UInt32) throws(KernelStop) -> SKB? { try __alloc_skb(size, fclone: false) }
+
+    /// alloc_skb_fclone = __alloc_skb(size, gfp, 1, -1).
+    public func alloc_skb_fclone(_ size: UInt32) throws(KernelStop) -> SKB? { try __alloc_skb(size, fclone: true) }
+
+    /// __dev_alloc_skb: alloc_skb(length + NET_SKB_PAD), then skb_reserve(NET_SKB_PAD).
+    public func dev_alloc_skb(_ length: UInt32) throws(KernelStop) -> SKB? {
+        guard let skb = try alloc_skb(length &+ Kernel.netSkbPad) else { return nil }
+        skb_reserve(skb, Int32(Kernel.netSkbPad))
+        return skb
+    }
+
+    /// alloc_skb_from_cache (2.6.18) on the 2.6.24 structure (section 8): the buffer is an object of a
+    /// cache of `objectSize` bytes; a request that does not fit is `overflow` instead of the silent
+    /// overrun 2.6.18 did; a cache larger than KMALLOC_MAX_SIZE cannot be created (NULL).
+    public func alloc_skb_from_cache(objectSize: UInt32, _ size: UInt32) throws(KernelStop) -> SKB? {
+        guard UInt64(objectSize) <= Kernel.kmallocMaxSize else { return nil }
+        let skb = kmemCacheAlloc(count: 1)
+        let size = SKB_DATA_ALIGN(size)
+        guard UInt64(size) + UInt64(shinfoSize) <= UInt64(objectSize) else { throw .overflow }
+        guard let buffer = kmalloc(UInt64(objectSize)) else { return nil }
+        try initialiseHead(skb, buffer: buffer, size: size)
+        return skb
+    }
+
+    // MARK: Linear-area operations (section 2)
+
+    /// skb_reserve: data += len; tail += len. No check.
+    public func skb_reserve(_ skb: SKB, _ len: Int32) {
+        update(skb) {
+            $0.data = ($0.data &+ UInt64(bitPattern: Int64(len))) & mask
+            $0.tail = R.add($0.tail, Int64(len), mask: mask)
+        }
+    }
+
+    /// __skb_put: SKB_LINEAR_ASSERT, tail += len, len += len; returns the old tail pointer.
+    public func __skb_put(_ skb: SKB, _ len: UInt32) throws(KernelStop) -> Address {
+        let s = self[skb]
+        let tmp = skb_tail_pointer(skb)
+        if s.dataLen != 0 { throw .bug(.linearAssert) }
+        update(skb) {
+            $0.tail = R.add($0.tail, Int64(len), mask: mask)
+            $0.len &+= len
+        }
+        return tmp
+    }
+
+    /// skb_put: __skb_put, then skb_over_panic if tail > end, checked after the update (quirks 3, 6).
+    public func skb_put(_ skb: SKB, _ len: UInt32) throws(KernelStop) -> Address {
+        let tmp = try __skb_put(skb, len)
+        let s = self[skb]
+        if s.tail > s.end { throw .panicOver }
+        return tmp
+    }
+
+    /// __skb_push: data -= len; len += len; returns data.
+    public func __skb_push(_ skb: SKB, _ len: UInt32) -> Address {
+        update(skb) {
+            $0.data = ($0.data &- UInt64(len)) & mask
+            $0.len &+= len
+        }
+        return self[skb].data
+    }
+
+    /// skb_push: __skb_push, then skb_under_panic if data < head, checked after the update.
+    public func skb_push(_ skb: SKB, _ len: UInt32) throws(KernelStop) -> Address {
+        let data = __skb_push(skb, len)
+        if data < self[skb].head { throw .panicUnder }
+        return data
+    }
+
+    /// __skb_pull: len -= len, BUG_ON(len < data_len) after the unsigned subtraction (quirk 7), data += len.
+    public func __skb_pull(_ skb: SKB, _ len: UInt32) throws(KernelStop) -> Address {
+        update(skb) { $0.len &-= len }
+        if self[skb].len < self[skb].dataLen { throw .bug(.pullDataLen) }
+        update(skb) { $0.data = ($0.data &+ UInt64(len)) & mask }
+        return self[skb].data
+    }
+
+    /// skb_pull: NULL if len > skb->len, else __skb_pull.
+    public func skb_pull(_ skb: SKB, _ len: UInt32) throws(KernelStop) -> Address? {
+        if len > self[skb].len { return nil }
+        return try __skb_pull(skb, len)
+    }
+
+    /// __skb_trim: WARN and return when nonlinear; else len = len and tail = data + len.
+    public func __skb_trim(_ skb: SKB, _ len: UInt32) {
+        if self[skb].dataLen != 0 { return }
+        update(skb) { $0.len = len }
+        skb_set_tail_pointer(skb, Int32(bitPattern: len))
+    }
+
+    /// skb_trim: __skb_trim only when skb->len > len.
+    public func skb_trim(_ skb: SKB, _ len: UInt32) {
+        if self[skb].len > len { __skb_trim(skb, len) }
+    }
+
+    /// skb_headroom: data - head as unsigned int.
+    public func skb_headroom(_ skb: SKB) -> UInt32 {
+        let s = self[skb]
+        return UInt32(truncatingIfNeeded: s.data &- s.head)
+    }
+
+    /// skb_tailroom: 0 when nonlinear, else end - tail as int.
+    public func skb_tailroom(_ skb: SKB) -> Int32 {
+        let s = self[skb]
+        return s.dataLen != 0 ? 0 : Int32(truncatingIfNeeded: s.end &- s.tail)
+    }
+
+    /// skb_headlen: len - data_len.
+    public func skb_headlen(_ skb: SKB) -> UInt32 { self[skb].len &- self[skb].dataLen }
+
+    // MARK: Accessors (section 0)
+
+    public func skb_tail_pointer(_ skb: SKB) -> Address { R.pointer(self[skb].tail, head: self[skb].head, mask: mask) }
+    public func skb_end_pointer(_ skb: SKB) -> Address { R.pointer(self[skb].end, head: self[skb].head, mask: mask) }
+
+    /// skb_reset_tail_pointer: tail = data (as an offset under OFF).
+    public func skb_reset_tail_pointer(_ skb: SKB) {
+        update(skb) { $0.tail = R.field(for: $0.data, head: $0.head) }
+    }
+
+    /// skb_set_tail_pointer: reset, then tail += offset (OFF) / tail = data + offset (PTR).
+    public func skb_set_tail_pointer(_ skb: SKB, _ offset: Int32) {
+        update(skb) { $0.tail = R.add(R.field(for: $0.data, head: $0.head), Int64(offset), mask: mask) }
+    }
+
+    public func skb_reset_mac_header(_ skb: SKB) { update(skb) { $0.macHeader = R.field(for: $0.data, head: $0.head) } }
+    public func skb_reset_network_header(_ skb: SKB) { update(skb) { $0.networkHeader = R.field(for: $0.data, head: $0.head) } }
+    public func skb_reset_transport_header(_ skb: SKB) { update(skb) { $0.transportHeader = R.field(for: $0.data, head: $0.head) } }
+
+    /// skb_set_X_header: reset, then += offset (OFF) / data + offset (PTR). Nothing checks the result.
+    public func skb_set_mac_header(_ skb: SKB, _ offset: Int32) {
+        update(skb) { $0.macHeader = R.add(R.field(for: $0.data, head: $0.head), Int64(offset), mask: mask) }
+    }
+    public func skb_set_network_header(_ skb: SKB, _ offset: Int32) {
+        update(skb) { $0.networkHeader = R.add(R.field(for: $0.data, head: $0.head), Int64(offset), mask: mask) }
+    }
+    public func skb_set_transport_header(_ skb: SKB, _ offset: Int32) {
+        update(skb) { $0.transportHeader = R.add(R.field(for: $0.data, head: $0.head), Int64(offset), mask: mask) }
+    }
+
+    /// skb_mac_header_was_set: mac_header != ~0U (OFF) / != NULL (PTR). Nothing in 2.6.24 stores ~0U,
+    /// so a fresh skb answers 1 under OFF and 0 under PTR (quirk 2).
+    public func skb_mac_header_was_set(_ skb: SKB) -> Int32 { self[skb].macHeader != R.macUnset ? 1 : 0 }
+
+    // MARK: Sharing and reference counts (section 3)
+
+    /// skb_get: users++.
+    public func skb_get(_ skb: SKB) -> SKB {
+        update(skb) { $0.users &+= 1 }
+        return skb
+    }
+
+    /// skb_shared: users != 1.
+    public func skb_shared(_ skb: SKB) -> Int32 { self[skb].users != 1 ? 1 : 0 }
+
+    /// skb_cloned: cloned && (dataref & SKB_DATAREF_MASK) != 1.
+    public func skb_cloned(_ skb: SKB) throws(KernelStop) -> Int32 {
+        guard self[skb].cloned else { return 0 }
+        return try shinfo(skb).dataref & 0xFFFF != 1 ? 1 : 0
+    }
+
+    /// skb_header_cloned: cloned && (dataref & mask) - (dataref >> 16) != 1 (quirk 10).
+    public func skb_header_cloned(_ skb: SKB) throws(KernelStop) -> Int32 {
+        guard self[skb].cloned else { return 0 }
+        let dataref = try shinfo(skb).dataref
+        return (dataref & 0xFFFF) &- (dataref >> 16) != 1 ? 1 : 0
+    }
+
+    /// skb_header_release: BUG_ON(nohdr); nohdr = 1; dataref += 1 << 16.
+    public func skb_header_release(_ skb: SKB) throws(KernelStop) {
+        if self[skb].nohdr { throw .bug(.headerRelease) }
+        update(skb) { $0.nohdr = true }
+        buffers[try shinfoBuffer(self[skb])].shinfo.dataref &+= 1 << 16
+    }
+
+    /// kfree_skb: users == 1 frees without a decrement; otherwise --users and free only at 0.
+    public func kfree_skb(_ skb: SKB?) throws(KernelStop) {
+        guard let skb else { return }
+        if self[skb].users != 1 {
+            update(skb) { $0.users &-= 1 }
+            if self[skb].users != 0 { return }
+        }
+        try __kfree_skb(skb)
+    }
+
+    /// __kfree_skb: skb_release_all (only skb_release_data is observable here), then kfree_skbmem.
+    func __kfree_skb(_ skb: SKB) throws(KernelStop) {
+        try skb_release_data(skb)
+        try kfree_skbmem(skb)
+    }
+
+    /// skb_release_data: free the buffer if !cloned, or when dataref drops to 0
+    /// (by (1 << 16) + 1 when nohdr). An uncloned skb never decrements dataref.
+    func skb_release_data(_ skb: SKB) throws(KernelStop) {
+        let s = self[skb]
+        if s.cloned {
+            let b = try shinfoBuffer(s)
+            buffers[b].shinfo.dataref &-= s.nohdr ? (1 << 16) + 1 : 1
+            if buffers[b].shinfo.dataref != 0 { return }
+        }
+        try kfree(s.buffer)
+    }
+
+    /// kfree_skbmem: by fclone state; a CLONE marks itself UNAVAILABLE so the slot can be reused.
+    func kfree_skbmem(_ skb: SKB) throws(KernelStop) {
+        switch self[skb].fclone {
+        case .unavailable:
+            try kmemCacheFree(skb, count: 1)
+        case .orig:
+            slots[Int(skb.index)].fcloneRef &-= 1
+            if slots[Int(skb.index)].fcloneRef == 0 { try kmemCacheFree(skb, count: 2) }
+        case .clone:
+            let other = SKB(index: skb.index - 1)
+            update(skb) { $0.fclone = .unavailable }
+            slots[Int(other.index)].fcloneRef &-= 1
+            if slots[Int(other.index)].fcloneRef == 0 { try kmemCacheFree(other, count: 2) }
+        }
+    }
+
+    /// skb_clone: the fclone companion when skb is ORIG and the companion is UNAVAILABLE, else a new
+    /// head; then __skb_clone.
+    public func skb_clone(_ skb: SKB) throws(KernelStop) -> SKB? {
+        let n: SKB
+        let companion = SKB(index: skb.index + 1)
+        if self[skb].fclone == .orig && self[companion].fclone == .unavailable {
+            n = companion
+            update(n) { $0.fclone = .clone }
+            slots[Int(skb.index)].fcloneRef &+= 1
+        } else {
+            n = kmemCacheAlloc(count: 1)
+            update(n) { $0.fclone = .unavailable }
+        }
+        return try __skb_clone(n, skb)
+    }
+
+    /// __skb_clone: copy the header and the buffer pointers, users = 1, cloned = 1, nohdr = 0;
+    /// then dataref++ and cloned = 1 on the original. Data and shinfo are shared.
+    func __skb_clone(_ n: SKB, _ skb: SKB) throws(KernelStop) -> SKB {
+        let s = self[skb]
+        let headroom = skb_headroom(skb)
+        update(n) { c in
+            __copy_skb_header(&c, s)
+            c.len = s.len
+            c.dataLen = s.dataLen
+            c.macLen = s.macLen
+            c.hdrLen = s.nohdr ? UInt16(truncatingIfNeeded: headroom) : s.hdrLen
+            c.cloned = true
+            c.nohdr = false
+            c.tail = s.tail
+            c.end = s.end
+            c.head = s.head
+            c.data = s.data
+            c.buffer = s.buffer
+            c.truesize = s.truesize
+            c.users = 1
+        }
+        buffers[try shinfoBuffer(s)].shinfo.dataref &+= 1
+        update(skb) { $0.cloned = true }
+        return n
+    }
+
+    /// __copy_skb_header: the fields both clone and copy take over as they are, including the three
+    /// headers, raw (no rebasing), and the csum union.
+    func __copy_skb_header(_ new: inout SKBuff<R>, _ old: SKBuff<R>) {
+        new.transportHeader = old.transportHeader
+        new.networkHeader = old.networkHeader
+        new.macHeader = old.macHeader
+        new.csum = old.csum
+        new.ipSummed = old.ipSummed
+    }
+
+    /// skb_unshare: when cloned, skb_copy and drop the original, even when the copy failed (quirk 9).
+    public func skb_unshare(_ skb: SKB) throws(KernelStop) -> SKB? {
+        guard try skb_cloned(skb) != 0 else { return skb }
+        let nskb = try skb_copy(skb)
+        try kfree_skb(skb)
+        return nskb
+    }
+
+    /// skb_share_check: when shared, skb_clone and drop our reference to the original.
+    public func skb_share_check(_ skb: SKB) throws(KernelStop) -> SKB? {
+        guard skb_shared(skb) != 0 else { return skb }
+        let nskb = try skb_clone(skb)
+        try kfree_skb(skb)
+        return nskb
+    }
+
+    // MARK: Copies and reallocation (section 4)
+
+    /// copy_skb_header: __copy_skb_header; under PTR only, the headers are rebased by
+    /// new->data - old->data (quirk 1: an unset header becomes wild); the gso fields are copied.
+    func copy_skb_header(_ new: SKB, _ old: SKB) throws(KernelStop) {
+        let o = self[old]
+        let offset = Int64(bitPattern: (self[new].data &- o.data) & mask)
+        update(new) { n in
+            __copy_skb_header(&n, o)
+            if !R.usesOffset {
+                n.transportHeader = R.add(n.transportHeader, offset, mask: mask)
+                n.networkHeader = R.add(n.networkHeader, offset, mask: mask)
+                n.macHeader = R.add(n.macHeader, offset, mask: mask)
+            }
+        }
+        let from = try shinfo(old)
+        let b = try shinfoBuffer(self[new])
+        buffers[b].shinfo.gsoSize = from.gsoSize
+        buffers[b].shinfo.gsoSegs = from.gsoSegs
+        buffers[b].shinfo.gsoType = from.gsoType
+    }
+
+    /// skb_copy_bits for a linear skb: copy len bytes from data + offset (offset may be negative, into
+    /// the headroom) to `to`; -EFAULT when offset > len - len.
+    func skb_copy_bits(_ skb: SKB, _ offset: Int32, to: (skb: SKB, offset: Int64), _ len: Int32) throws(KernelStop) -> Int32 {
+        let s = self[skb]
+        var offset = offset
+        var len = len
+        let target = self[to.skb]
+        var to = to.offset
+        let start = Int32(truncatingIfNeeded: skb_headlen(skb))
+        if offset > Int32(truncatingIfNeeded: s.len) &- len { return Kernel.EFAULT }
+        var copy = start &- offset
+        if copy > 0 {
+            if copy > len { copy = len }
+            let from = arch.signedDifference((s.data &+ UInt64(bitPattern: Int64(offset))) & mask, s.head)
+            try copyBytes(to: (target.buffer, to, endOffset(target)), from: (s.buffer, from, endOffset(s)),
+                          count: UInt64(bitPattern: Int64(copy)) & mask)
+            len &-= copy
+            if len == 0 { return 0 }
+            offset &+= copy
+            to += Int64(copy)
+        }
+        // The frags loop reads skb_shinfo(skb)->nr_frags (always 0 here); there is no frag_list.
+        _ = try shinfo(skb)
+        if len == 0 { return 0 }
+        return Kernel.EFAULT
+    }
+
+    /// skb_copy: a linear copy with the same headroom; alloc_skb(end + data_len) (OFF) /
+    /// (end - head + data_len) (PTR): the same value. Headroom bytes are copied too.
+    public func skb_copy(_ skb: SKB) throws(KernelStop) -> SKB? {
+        let s = self[skb]
+        let headerlen = Int32(truncatingIfNeeded: s.data &- s.head)
+        guard let n = try alloc_skb(UInt32(truncatingIfNeeded: endOffset(s) &+ Int64(s.dataLen))) else { return nil }
+        skb_reserve(n, headerlen)
+        _ = try skb_put(n, s.len)
+        let len = Int32(truncatingIfNeeded: UInt32(bitPattern: headerlen) &+ s.len)
+        if try skb_copy_bits(skb, 0 &- headerlen, to: (n, 0), len) != 0 { throw .bug(.copyBits) }
+        try copy_skb_header(n, skb)
+        return n
+    }
+
+    /// pskb_copy: alloc_skb(end) with the same headroom, only headlen bytes from data copied (the
+    /// headroom is not), truesize += data_len (quirk 5), then copy_skb_header.
+    public func pskb_copy(_ skb: SKB) throws(KernelStop) -> SKB? {
+        let s = self[skb]
+        guard let n = try alloc_skb(UInt32(truncatingIfNeeded: endOffset(s))) else { return nil }
+        skb_reserve(n, Int32(truncatingIfNeeded: s.data &- s.head))
+        _ = try skb_put(n, skb_headlen(skb))
+        let t = self[n]
+        try copyBytes(to: (t.buffer, dataOffset(t), endOffset(t)), from: (s.buffer, dataOffset(s), endOffset(s)),
+                      count: UInt64(t.len))
+        update(n) {
+            $0.truesize &+= s.dataLen
+            $0.dataLen = s.dataLen
+            $0.len = s.len
+        }
+        _ = try shinfo(skb) // nr_frags and frag_list are read: none to share
+        try copy_skb_header(n, skb)
+        return n
+    }
+
+    /// pskb_expand_head: a new buffer of SKB_DATA_ALIGN(nhead + end + ntail), bytes [head, tail) copied
+    /// to data + nhead, the shared info moved, the old data released; every header and tail offset
+    /// grows by nhead (OFF: off = nhead; PTR: the pointer delta). truesize is not updated (quirk 5);
+    /// unset headers are rebased too (quirk 1); csum_start += nhead regardless of ip_summed (quirk 4).
+    public func pskb_expand_head(_ skb: SKB, _ nhead: Int32, _ ntail: Int32) throws(KernelStop) -> Int32 {
+        let s = self[skb]
+        // int size = nhead + end + ntail (OFF) / nhead + (end - head) + ntail (PTR): the same bits.
+        var size = nhead &+ Int32(truncatingIfNeeded: endOffset(s)) &+ ntail
+        if skb_shared(skb) != 0 { throw .bug(.expandShared) }
+        size = SKB_DATA_ALIGN(size)
+        guard let newBuffer = kmalloc(withSharedInfo(Int64(size))) else { return Kernel.ENOMEM }
+        let newBase = buffers[Int(newBuffer)].base
+
+        // memcpy(data + nhead, head, tail) (OFF) / (tail - head) (PTR): a size_t count.
+        try copyBytes(to: (newBuffer, Int64(nhead), Int64(size)), from: (s.buffer, 0, endOffset(s)),
+                      count: UInt64(bitPattern: tailOffset(s)) & mask)
+        // memcpy(data + size, skb_end_pointer(skb), sizeof(struct skb_shared_info))
+        let old = try shinfo(skb)
+        guard Int64(size) >= 0, Int64(size) + shinfoSize <= Int64(buffers[Int(newBuffer)].bytes.count) else { throw .overflow }
+        buffers[Int(newBuffer)].shinfoAt = Int64(size)
+        buffers[Int(newBuffer)].shinfo = old
+
+        try skb_release_data(skb)
+
+        var off = arch.signedDifference((newBase &+ UInt64(bitPattern: Int64(nhead))) & mask, s.head)
+        update(skb) { n in
+            n.head = newBase
+            n.buffer = newBuffer
+            n.data = (n.data &+ UInt64(bitPattern: off)) & mask
+            if R.usesOffset {
+                n.end = R.Stored(truncatingIfNeeded: UInt32(bitPattern: size))
+                off = Int64(nhead)
+            } else {
+                n.end = R.Stored(truncatingIfNeeded: (newBase &+ UInt64(bitPattern: Int64(size))) & mask)
+            }
+            n.tail = R.add(n.tail, off, mask: mask)
+            n.transportHeader = R.add(n.transportHeader, off, mask: mask)
+            n.networkHeader = R.add(n.networkHeader, off, mask: mask)
+            n.macHeader = R.add(n.macHeader, off, mask: mask)
+            n.csumStart &+= UInt16(truncatingIfNeeded: nhead)
+            n.cloned = false
+            n.hdrLen = 0
+            n.nohdr = false
+        }
+        buffers[Int(newBuffer)].shinfo.dataref = 1
+        return 0
+    }
+
+    /// skb_realloc_headroom: delta <= 0 gives pskb_copy (headroom not reduced); otherwise a clone
+    /// expanded by SKB_DATA_ALIGN(delta), freed again if that fails.
+    public func skb_realloc_headroom(_ skb: SKB, _ headroom: UInt32) throws(KernelStop) -> SKB? {
+        let delta = Int32(truncatingIfNeeded: headroom &- skb_headroom(skb))
+        if delta <= 0 { return try pskb_copy(skb) }
+        guard let skb2 = try skb_clone(skb) else { return nil }
+        if try pskb_expand_head(skb2, SKB_DATA_ALIGN(delta), 0) != 0 {
+            try kfree_skb(skb2)
+            return nil
+        }
+        return skb2
+    }
+
+    /// skb_copy_expand: a copy with new head- and tailroom; min(old, new) headroom bytes nearest data
+    /// are copied; headers rebased by newheadroom - oldheadroom under OFF only (PTR did it in
+    /// copy_skb_header); csum_start += off.
+    public func skb_copy_expand(_ skb: SKB, _ newheadroom: Int32, _ newtailroom: Int32) throws(KernelStop) -> SKB? {
+        let s = self[skb]
+        let n0 = try alloc_skb(UInt32(bitPattern: newheadroom) &+ s.len &+ UInt32(bitPattern: newtailroom))
+        let oldheadroom = Int32(truncatingIfNeeded: skb_headroom(skb))
+        guard let n = n0 else { return nil }
+        skb_reserve(n, newheadroom)
+        _ = try skb_put(n, s.len)
+        var headCopyLen = oldheadroom
+        var headCopyOff: Int32 = 0
+        if newheadroom <= headCopyLen {
+            headCopyLen = newheadroom
+        } else {
+            headCopyOff = newheadroom &- headCopyLen
+        }
+        let len = Int32(truncatingIfNeeded: s.len &+ UInt32(bitPattern: headCopyLen))
+        if try skb_copy_bits(skb, 0 &- headCopyLen, to: (n, Int64(headCopyOff)), len) != 0 { throw .bug(.copyBits) }
+        try copy_skb_header(n, skb)
+        let off = newheadroom &- oldheadroom
+        update(n) { c in
+            c.csumStart &+= UInt16(truncatingIfNeeded: off)
+            if R.usesOffset {
+                c.transportHeader = R.add(c.transportHeader, Int64(off), mask: mask)
+                c.networkHeader = R.add(c.networkHeader, Int64(off), mask: mask)
+                c.macHeader = R.add(c.macHeader, Int64(off), mask: mask)
+            }
+        }
+        return n
+    }
+
+    /// __skb_cow: headroom at least NET_SKB_PAD; expand by ALIGN(delta, NET_SKB_PAD) when short of
+    /// headroom or when `cloned`.
+    func __skb_cow(_ skb: SKB, _ headroom: UInt32, cloned: Int32) throws(KernelStop) -> Int32 {
+        var headroom = headroom
+        var delta: Int32 = 0
+        if headroom < Kernel.netSkbPad { headroom = Kernel.netSkbPad }
+        if headroom > skb_headroom(skb) { delta = Int32(truncatingIfNeeded: headroom &- skb_headroom(skb)) }
+        if delta != 0 || cloned != 0 {
+            let pad = Int32(Kernel.netSkbPad)
+            return try pskb_expand_head(skb, (delta &+ (pad - 1)) & ~(pad - 1), 0)
+        }
+        return 0
+    }
+
+    /// skb_cow = __skb_cow(skb, headroom, skb_cloned(skb)).
+    public func skb_cow(_ skb: SKB, _ headroom: UInt32) throws(KernelStop) -> Int32 {
+        try __skb_cow(skb, headroom, cloned: skb_cloned(skb))
+    }
+
+    /// skb_cow_head = __skb_cow(skb, headroom, skb_header_cloned(skb)).
+    public func skb_cow_head(_ skb: SKB, _ headroom: UInt32) throws(KernelStop) -> Int32 {
+        try __skb_cow(skb, headroom, cloned: skb_header_cloned(skb))
+    }
+
+    /// skb_pad: zero pad bytes past data + len, expanding first when cloned or short of tailroom;
+    /// on failure the skb is freed and the error returned. len and tail never change.
+    /// Returns the int result and whether the skb was freed.
+    public func skb_pad(_ skb: SKB, _ pad: Int32) throws(KernelStop) -> (Int32, freed: Bool) {
+        if try skb_cloned(skb) == 0 && skb_tailroom(skb) >= pad {
+            try zeroAfterLen(skb, pad)
+            return (0, false)
+        }
+        let s = self[skb]
+        let ntail = Int32(truncatingIfNeeded: s.dataLen &+ UInt32(bitPattern: pad) &- UInt32(truncatingIfNeeded: s.end &- s.tail))
+        if try skb_cloned(skb) != 0 || ntail > 0 {
+            let err = try pskb_expand_head(skb, 0, ntail)
+            if err != 0 {
+                try kfree_skb(skb)
+                return (err, true)
+            }
+        }
+        // skb_linearize is 0 for a linear skb.
+        try zeroAfterLen(skb, pad)
+        return (0, false)
+    }
+
+    /// memset(skb->data + skb->len, 0, pad)
+    func zeroAfterLen(_ skb: SKB, _ pad: Int32) throws(KernelStop) {
+        let s = self[skb]
+        let start = arch.signedDifference((s.data &+ UInt64(s.len)) & mask, s.head)
+        try zeroBytes(s.buffer, start: start, count: UInt64(bitPattern: Int64(pad)) & mask, limit: endOffset(s))
+    }
+
+    /// skb_padto: 0 when skb->len >= len, else skb_pad(skb, len - skb->len).
+    public func skb_padto(_ skb: SKB, _ len: UInt32) throws(KernelStop) -> (Int32, freed: Bool) {
+        let size = self[skb].len
+        if size >= len { return (0, false) }
+        return try skb_pad(skb, Int32(bitPattern: len &- size))
+    }
+
+    // MARK: The snapshot (Specs/snapshot.md)
+
+    /// The observable state of an skb.
+    public func state(_ skb: SKB) -> SKBState {
+        let s = self[skb]
+        let data = dataOffset(s)
+        let tail = tailOffset(s)
+        let end = endOffset(s)
+        let upper = (R.pointer(s.end, head: s.head, mask: mask) &+ UInt64(shinfoSize)) & mask
+        func position(_ h: R.Stored) -> HeaderPosition {
+            if !R.usesOffset && h == 0 { return .unset }
+            let p = R.pointer(h, head: s.head, mask: mask)
+            return p >= s.head && p < upper ? .offset(Int64(p &- s.head)) : .wild
+        }
+        var digest: UInt64?
+        if 0 <= data && data <= tail && tail <= end, s.buffer >= 0, tail <= Int64(buffers[Int(s.buffer)].bytes.count) {
+            digest = buffers[Int(s.buffer)].bytes.withUnsafeBytes {
+                PacketBytes.digest(UnsafeRawBufferPointer(rebasing: $0[Int(data)..<Int(tail)]))
+            }
+        }
+        let dataref = (try? shinfoBuffer(s)).map { UInt32(bitPattern: buffers[$0].shinfo.dataref) } ?? 0
+        return SKBState(
+            data: data, tail: tail, end: end, len: s.len, dataLen: s.dataLen, truesize: s.truesize,
+            headroom: UInt32(truncatingIfNeeded: s.data &- s.head),
+            tailroom: s.dataLen != 0 ? 0 : Int32(truncatingIfNeeded: s.end &- s.tail),
+            users: UInt32(bitPattern: s.users), dataref: dataref, cloned: s.cloned, nohdr: s.nohdr, fclone: s.fclone,
+            mac: position(s.macHeader), network: position(s.networkHeader), transport: position(s.transportHeader),
+            digest: digest)
+    }
+
+    /// The bytes [data, tail), for tests and reports (empty when the range is not inside the buffer).
+    public func packetBytes(_ skb: SKB) -> [UInt8] {
+        let s = self[skb]
+        let data = dataOffset(s), tail = tailOffset(s)
+        guard s.buffer >= 0, 0 <= data, data <= tail, tail <= Int64(buffers[Int(s.buffer)].bytes.count) else { return [] }
+        return Array(buffers[Int(s.buffer)].bytes[Int(data)..<Int(tail)])
+    }
+}

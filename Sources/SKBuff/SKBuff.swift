@@ -1,0 +1,235 @@
+/// A handle on a struct sk_buff in a `Kernel`: the index of its slab object.
+public struct SKB: Hashable, Sendable, CustomStringConvertible {
+    public let index: Int32
+    public var description: String { "sk_buff#\(index)" }
+}
+
+/// The fields of a 2.6.24 struct sk_buff that the modelled helpers read or write. head and data
+/// are always pointers; the five sk_buff_data_t fields are `R.Stored`.
+public struct SKBuff<R: DataRepresentation>: Sendable {
+    public internal(set) var len: UInt32 = 0
+    public internal(set) var dataLen: UInt32 = 0
+    public internal(set) var macLen: UInt16 = 0
+    public internal(set) var hdrLen: UInt16 = 0
+    /// The union { __wsum csum; struct { __u16 csum_start, csum_offset; } }, little endian.
+    public internal(set) var csum: UInt32 = 0
+    public internal(set) var ipSummed: UInt8 = 0
+    public internal(set) var cloned = false
+    public internal(set) var nohdr = false
+    public internal(set) var fclone: FcloneState = .unavailable
+    public internal(set) var transportHeader: R.Stored = 0
+    public internal(set) var networkHeader: R.Stored = 0
+    public internal(set) var macHeader: R.Stored = 0
+    public internal(set) var tail: R.Stored = 0
+    public internal(set) var end: R.Stored = 0
+    public internal(set) var head: Address = 0
+    public internal(set) var data: Address = 0
+    public internal(set) var truesize: UInt32 = 0
+    public internal(set) var users: Int32 = 0
+    /// The data allocation head points into (-1: none yet).
+    var buffer: Int32 = -1
+
+    /// csum_start is the low half of the csum union on little endian (quirk 4 adds to it without carry).
+    public var csumStart: UInt16 {
+        get { UInt16(truncatingIfNeeded: csum) }
+        set { csum = (csum & 0xFFFF_0000) | UInt32(newValue) }
+    }
+
+    /// The fields __alloc_skb's memset clears (everything before tail), as a fresh head-cache object.
+    init() {}
+}
+
+/// struct skb_shared_info, minus frags (paged data is out of scope: nr_frags stays 0).
+public struct SharedInfo: Hashable, Sendable {
+    public var dataref: Int32 = 0
+    public var nrFrags: UInt16 = 0
+    public var gsoSize: UInt16 = 0
+    public var gsoSegs: UInt16 = 0
+    public var gsoType: UInt16 = 0
+    public var ip6FragId: UInt32 = 0
+}
+
+/// A kmalloc or kmem_cache object that holds packet data and, at head + end, the shared info.
+struct Buffer {
+    var base: Address
+    var bytes: [UInt8]
+    /// Where the struct skb_shared_info was written, as an offset from base (-1: nowhere yet).
+    var shinfoAt: Int64 = -1
+    var shinfo = SharedInfo()
+    var live = true
+}
+
+/// A slab object holding a struct sk_buff. An fclone object is two consecutive slots; the first
+/// carries the pair's fclone_ref, the atomic_t after the second sk_buff.
+struct HeadSlot<R: DataRepresentation> {
+    var skb = SKBuff<R>()
+    var live = true
+    var fcloneRef: Int32 = 0
+}
+
+/// The 2.6.24 socket-buffer helpers over a simulated slab and kmalloc, for one target and one
+/// sk_buff_data_t representation. Each helper is named after its kernel twin and says which
+/// behaviour it reproduces; a BUG(), skb_over_panic or skb_under_panic throws `KernelStop` with the
+/// skb left exactly as the kernel left it (spec section 8).
+public final class Kernel<R: DataRepresentation> {
+    public let target: Target
+    public let sizing: Sizing
+    let arch: Arch
+    let mask: Address
+    let shinfoSize: Int64
+    var slots: [HeadSlot<R>] = []
+    var buffers: [Buffer] = []
+    var nextAddress: Address
+
+    /// NET_SKB_PAD (include/linux/skbuff.h).
+    public static var netSkbPad: UInt32 { 16 }
+    /// KMALLOC_MAX_SIZE with MAX_ORDER 11 and 4 KiB pages (spec section 8).
+    public static var kmallocMaxSize: UInt64 { 4 << 20 }
+    public static var ENOMEM: Int32 { -12 }
+    public static var EFAULT: Int32 { -14 }
+
+    public init(target: Target) {
+        self.target = target
+        self.sizing = Sizing(target: target, representation: R.kind)
+        self.arch = target.arch
+        self.mask = target.arch.addressMask
+        self.shinfoSize = Int64(sizing.sharedInfo)
+        self.nextAddress = target.arch.pageOffset
+    }
+
+    /// Forget every object: the next sequence starts from an empty slab.
+    public func reset() {
+        slots.removeAll(keepingCapacity: true)
+        buffers.removeAll(keepingCapacity: true)
+        nextAddress = arch.pageOffset
+    }
+
+    public subscript(skb: SKB) -> SKBuff<R> { slots[Int(skb.index)].skb }
+
+    public func isLive(_ skb: SKB) -> Bool { slots[Int(skb.index)].live }
+
+    /// Live sk_buff objects and live data buffers, for leak tests.
+    public var liveObjects: (heads: Int, buffers: Int) {
+        (slots.lazy.filter(\.live).count, buffers.lazy.filter(\.live).count)
+    }
+
+    // MARK: Kernel services: slab, kmalloc, checked memory
+
+    /// kmem_cache_alloc from skbuff_head_cache (count 1) or skbuff_fclone_cache (count 2).
+    func kmemCacheAlloc(count: Int) -> SKB {
+        let index = Int32(slots.count)
+        for _ in 0..<count { slots.append(HeadSlot()) }
+        return SKB(index: index)
+    }
+
+    func kmemCacheFree(_ skb: SKB, count: Int) throws(KernelStop) {
+        for i in Int(skb.index)..<(Int(skb.index) + count) {
+            guard slots[i].live else { throw .bug(.badFree) }
+            slots[i].live = false
+        }
+    }
+
+    /// kmalloc (or a cache object) of `size` bytes, zero-filled; nil above KMALLOC_MAX_SIZE.
+    func kmalloc(_ size: UInt64) -> Int32? {
+        guard size <= Kernel.kmallocMaxSize else { return nil }
+        let base = nextAddress
+        nextAddress = (base &+ size &+ 63) & ~63 & mask
+        buffers.append(Buffer(base: base, bytes: [UInt8](repeating: 0, count: Int(size))))
+        return Int32(buffers.count - 1)
+    }
+
+    func kfree(_ buffer: Int32) throws(KernelStop) {
+        guard buffer >= 0, buffers[Int(buffer)].live else { throw .bug(.badFree) }
+        buffers[Int(buffer)].live = false
+        buffers[Int(buffer)].bytes = []
+    }
+
+    /// The byte range [start, start + count) of a buffer's data area [0, limit), or `overflow`
+    /// before anything is touched (Specs/snapshot.md, "Bytes"). count is a size_t.
+    func checkedRange(_ buffer: Int32, start: Int64, count: UInt64, limit: Int64) throws(KernelStop) -> Range<Int> {
+        if count == 0 { return 0..<0 }
+        guard buffer >= 0, buffers[Int(buffer)].live else { throw .overflow }
+        let size = Int64(buffers[Int(buffer)].bytes.count)
+        guard start >= 0, count <= UInt64(Int64.max),
+              limit <= size, start <= limit, Int64(count) <= limit - start
+        else { throw .overflow }
+        return Int(start)..<Int(start + Int64(count))
+    }
+
+    /// memcpy between data areas, checked on both sides.
+    func copyBytes(to dst: (buffer: Int32, start: Int64, limit: Int64),
+                   from src: (buffer: Int32, start: Int64, limit: Int64), count: UInt64) throws(KernelStop) {
+        let s = try checkedRange(src.buffer, start: src.start, count: count, limit: src.limit)
+        let d = try checkedRange(dst.buffer, start: dst.start, count: count, limit: dst.limit)
+        if s.isEmpty { return }
+        if src.buffer == dst.buffer {
+            let chunk = Array(buffers[Int(src.buffer)].bytes[s])
+            buffers[Int(dst.buffer)].bytes.replaceSubrange(d, with: chunk)
+        } else {
+            buffers[Int(src.buffer)].bytes.withUnsafeBufferPointer { from in
+                buffers[Int(dst.buffer)].bytes.withUnsafeMutableBufferPointer { to in
+                    UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: to[d]))
+                        .copyMemory(from: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: from[s])))
+                }
+            }
+        }
+    }
+
+    /// memset(p, 0, count) inside a data area.
+    func zeroBytes(_ buffer: Int32, start: Int64, count: UInt64, limit: Int64) throws(KernelStop) {
+        let r = try checkedRange(buffer, start: start, count: count, limit: limit)
+        buffers[Int(buffer)].bytes.withUnsafeMutableBufferPointer { b in
+            for i in r { b[i] = 0 }
+        }
+    }
+
+    /// Write the put/push pattern (Specs/snapshot.md): byte k is (pattern * 157 + k) mod 256.
+    public func fillPattern(_ skb: SKB, start: Int64, count: UInt32, pattern: UInt32) throws(KernelStop) {
+        let s = self[skb]
+        let r = try checkedRange(s.buffer, start: start, count: UInt64(count), limit: endOffset(s))
+        buffers[Int(s.buffer)].bytes.withUnsafeMutableBufferPointer { b in
+            var k = 0
+            for i in r {
+                b[i] = PacketBytes.pattern(pattern, k)
+                k += 1
+            }
+        }
+    }
+
+    /// skb_shinfo(skb): the struct skb_shared_info at head + end, which must be where one was written.
+    func shinfoBuffer(_ s: SKBuff<R>) throws(KernelStop) -> Int {
+        guard s.buffer >= 0, buffers[Int(s.buffer)].live, buffers[Int(s.buffer)].shinfoAt == endOffset(s)
+        else { throw .overflow }
+        return Int(s.buffer)
+    }
+
+    func shinfo(_ skb: SKB) throws(KernelStop) -> SharedInfo {
+        buffers[try shinfoBuffer(self[skb])].shinfo
+    }
+
+    /// A pointer as an offset from the skb's head (a signed pointer difference).
+    public func offset(_ p: Address, in skb: SKB) -> Int64 { arch.signedDifference(p, self[skb].head) }
+
+    /// The data, tail and end offsets from head, as the snapshot reports them.
+    public func offsets(_ skb: SKB) -> (data: Int64, tail: Int64, end: Int64) {
+        let s = self[skb]
+        return (dataOffset(s), tailOffset(s), endOffset(s))
+    }
+
+    /// Offsets from head, as the kernel's pointer (or offset) arithmetic gives them.
+    @inline(__always) func dataOffset(_ s: SKBuff<R>) -> Int64 { arch.signedDifference(s.data, s.head) }
+    @inline(__always) func tailOffset(_ s: SKBuff<R>) -> Int64 { R.offset(s.tail, head: s.head, arch: arch) }
+    @inline(__always) func endOffset(_ s: SKBuff<R>) -> Int64 { R.offset(s.end, head: s.head, arch: arch) }
+
+    /// SKB_DATA_ALIGN on an `unsigned int` (wraps at 2^32).
+    @inline(__always) func SKB_DATA_ALIGN(_ x: UInt32) -> UInt32 { (x &+ (target.cacheLine - 1)) & ~(target.cacheLine - 1) }
+    /// SKB_DATA_ALIGN on an `int`: the same bits in int arithmetic.
+    @inline(__always) func SKB_DATA_ALIGN(_ x: Int32) -> Int32 { Int32(bitPattern: SKB_DATA_ALIGN(UInt32(bitPattern: x))) }
+
+    /// `size + sizeof(struct skb_shared_info)` as a size_t of the target.
+    @inline(__always) func withSharedInfo(_ size: Int64) -> UInt64 { (UInt64(bitPattern: size) &+ UInt64(shinfoSize)) & mask }
+
+    @inline(__always) func update(_ skb: SKB, _ body: (inout SKBuff<R>) -> Void) {
+        body(&slots[Int(skb.index)].skb)
+    }
+}

@@ -1,0 +1,188 @@
+/// Why a call stopped where the kernel would have died (spec section 8).
+public enum KernelStop: Error, Hashable, Sendable {
+    case panicOver
+    case panicUnder
+    case bug(BugCheck)
+    /// The kernel would have touched memory outside an object (Specs/snapshot.md, "Bytes").
+    case overflow
+}
+
+/// Which BUG()/BUG_ON() fired. The raw values are the C reference's enum skbref_bug.
+public enum BugCheck: Int32, CaseIterable, Hashable, Sendable {
+    case linearAssert = 1
+    case pullDataLen = 2
+    case headerRelease = 3
+    case expandShared = 4
+    case copyBits = 5
+    case badFree = 6
+
+    public var name: String {
+        switch self {
+        case .linearAssert: return "linear_assert"
+        case .pullDataLen: return "pull_data_len"
+        case .headerRelease: return "header_release"
+        case .expandShared: return "expand_shared"
+        case .copyBits: return "copy_bits"
+        case .badFree: return "bad_free"
+        }
+    }
+}
+
+/// How a call ended, as both sides report it (Specs/snapshot.md, "One call").
+public enum Outcome: Hashable, Sendable, CustomStringConvertible {
+    case ok(Int64)
+    case null
+    case error(Int64)
+    case panicOver
+    case panicUnder
+    case bug(BugCheck)
+    case overflow
+
+    public var kindName: String {
+        switch self {
+        case .ok: return "ok"
+        case .null: return "NULL"
+        case .error: return "error"
+        case .panicOver: return "panic over"
+        case .panicUnder: return "panic under"
+        case .bug: return "BUG"
+        case .overflow: return "overflow"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .ok(v): return "ok \(v)"
+        case let .error(e): return "error \(e)"
+        case let .bug(b): return "BUG \(b.name)"
+        default: return kindName
+        }
+    }
+
+    /// The call stopped the skb: it takes no further operations.
+    public var freezes: Bool {
+        switch self {
+        case .panicOver, .panicUnder, .bug, .overflow: return true
+        default: return false
+        }
+    }
+
+    public init(_ stop: KernelStop) {
+        switch stop {
+        case .panicOver: self = .panicOver
+        case .panicUnder: self = .panicUnder
+        case let .bug(b): self = .bug(b)
+        case .overflow: self = .overflow
+        }
+    }
+}
+
+/// Where a header field points, normalised so both representations compare (Specs/snapshot.md).
+public enum HeaderPosition: Hashable, Sendable, CustomStringConvertible {
+    case offset(Int64)
+    case unset
+    case wild
+
+    public var description: String {
+        switch self {
+        case let .offset(o): return String(o)
+        case .unset: return "unset"
+        case .wild: return "wild"
+        }
+    }
+}
+
+public enum FcloneState: UInt8, Hashable, Sendable {
+    case unavailable = 0
+    case orig = 1
+    case clone = 2
+}
+
+/// The observable state of one sk_buff: the comparison contract of Specs/snapshot.md.
+public struct SKBState: Hashable, Sendable {
+    public var data: Int64
+    public var tail: Int64
+    public var end: Int64
+    public var len: UInt32
+    public var dataLen: UInt32
+    public var truesize: UInt32
+    public var headroom: UInt32
+    public var tailroom: Int32
+    public var users: UInt32
+    public var dataref: UInt32
+    public var cloned: Bool
+    public var nohdr: Bool
+    public var fclone: FcloneState
+    public var mac: HeaderPosition
+    public var network: HeaderPosition
+    public var transport: HeaderPosition
+    /// Of the bytes [data, tail) when 0 <= data <= tail <= end.
+    public var digest: UInt64?
+
+    public init(data: Int64, tail: Int64, end: Int64, len: UInt32, dataLen: UInt32, truesize: UInt32,
+                headroom: UInt32, tailroom: Int32, users: UInt32, dataref: UInt32, cloned: Bool, nohdr: Bool,
+                fclone: FcloneState, mac: HeaderPosition, network: HeaderPosition, transport: HeaderPosition,
+                digest: UInt64?) {
+        self.data = data
+        self.tail = tail
+        self.end = end
+        self.len = len
+        self.dataLen = dataLen
+        self.truesize = truesize
+        self.headroom = headroom
+        self.tailroom = tailroom
+        self.users = users
+        self.dataref = dataref
+        self.cloned = cloned
+        self.nohdr = nohdr
+        self.fclone = fclone
+        self.mac = mac
+        self.network = network
+        self.transport = transport
+        self.digest = digest
+    }
+
+    /// The fields by name, in the order reports print them.
+    public var fields: [(name: String, value: String)] {
+        [("data", String(data)), ("tail", String(tail)), ("end", String(end)), ("len", String(len)),
+         ("data_len", String(dataLen)), ("truesize", String(truesize)), ("headroom", String(headroom)),
+         ("tailroom", String(tailroom)), ("users", String(users)), ("dataref", "0x" + String(dataref, radix: 16)),
+         ("cloned", cloned ? "1" : "0"), ("nohdr", nohdr ? "1" : "0"), ("fclone", String(fclone.rawValue)),
+         ("mac_header", mac.description), ("network_header", network.description),
+         ("transport_header", transport.description),
+         ("digest", digest.map { String($0, radix: 16) } ?? "none")]
+    }
+}
+
+/// The deterministic bytes skb_put and skb_push write, and the digest of [data, tail): the same
+/// formulas as skbref_fill_pattern and skbref_digest in the C reference.
+public enum PacketBytes {
+    @inline(__always)
+    public static func pattern(_ pattern: UInt32, _ k: Int) -> UInt8 {
+        UInt8(truncatingIfNeeded: pattern &* 157 &+ UInt32(truncatingIfNeeded: k))
+    }
+
+    public static func digest(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        let n = bytes.count
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(n)
+        var i = 0
+        while i + 8 <= n {
+            let w = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            h = (h ^ w) &* 0x9E37_79B9_7F4A_7C15
+            h ^= h >> 32
+            i += 8
+        }
+        if i < n {
+            var w: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < n {
+                w |= UInt64(bytes[i]) << shift
+                shift += 8
+                i += 1
+            }
+            h = (h ^ w) &* 0x9E37_79B9_7F4A_7C15
+            h ^= h >> 32
+        }
+        return h
+    }
+}
