@@ -14,11 +14,18 @@ let package = Package(
     ],
     targets: [
         // The C reference: one implementation compiled per representation and CONFIG profile.
-        .target(name: "CSKBuff", path: "CReference"),
+        // It and the engine are the fuzzer's hot path, so they are optimised in debug builds too:
+        // `swift run skbdiff --iterations 1000000`, a new user's first command, is a debug build.
+        // (SwiftPM has no safe setting for this; the SKBuff model library stays free of unsafe
+        // flags and usable as a dependency, and its @inlinable helpers are optimised in the engine.)
+        .target(name: "CSKBuff", path: "CReference", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
         // The Swift model of the 2.6.24 helpers, generic over the sk_buff_data_t representation.
         .target(name: "SKBuff"),
         // The engine: operations, executors, generator, comparator, shrinker, seed files, layouts.
-        .target(name: "SKBDiff", dependencies: ["SKBuff", "CSKBuff"]),
+        .target(
+            name: "SKBDiff", dependencies: ["SKBuff", "CSKBuff"],
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
         // Header fidelity: libclang (loaded at run time) against the Swift layout engine and the C reference.
         .target(name: "SKBLayout", dependencies: ["SKBuff", "CSKBuff"]),
         // The command line only.

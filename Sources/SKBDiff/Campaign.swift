@@ -143,8 +143,8 @@ public enum Campaign {
         var comparing = true
         var states: [ReferenceState] = []
         for _ in 0..<length {
-            differential.referenceStates(into: &states)
-            states.removeAll { $0.frozen }
+            states.removeAll(keepingCapacity: true)
+            for r in differential.referenceView where !r.frozen { states.append(r) }
             let call = generator.next(&rng, usable: states)
             if !differential.step(call, &result, comparing: &comparing) { break }
         }

@@ -95,10 +95,11 @@ public final class Differential {
 
     public func reset() {
         for impl in implementations { impl.reset() }
+        for i in views.indices { views[i].removeAll(keepingCapacity: true) }
     }
 
-    /// The reference implementation's state of a reference, before the next call.
-    public func referenceStates(into out: inout [ReferenceState]) { reference.snapshot(into: &out) }
+    /// The reference implementation's references as the last call left them (empty after reset).
+    public var referenceView: [ReferenceState] { views[swiftOff] }
 
     /// Run a whole sequence from an empty pool.
     public func run(_ calls: [Call], trace: ((Int, Call, [Divergence.View]) -> Void)? = nil) -> SequenceResult {
@@ -117,7 +118,9 @@ public final class Differential {
     public func step(_ call: Call, _ result: inout SequenceResult, comparing: inout Bool,
                      trace: ((Int, Call, [Divergence.View]) -> Void)? = nil) -> Bool {
         let index = result.calls.count
-        if comparing { implementations[swiftOff].snapshot(into: &before) }
+        // The reference view of the previous call is this call's "before"; the buffers swap, so
+        // neither is reallocated.
+        swap(&before, &views[swiftOff])
         for (i, impl) in implementations.enumerated() {
             outcomes[i] = impl.run(call, pattern: UInt32(truncatingIfNeeded: index))
             impl.snapshot(into: &views[i])

@@ -74,7 +74,8 @@ struct Pool<Handle: Equatable> {
     }
 }
 
-/// The Swift model in representation R.
+/// The Swift model in representation R. Its entry points carry specialisations for both
+/// representations: called through the protocol, they would otherwise run the model generically.
 public final class SwiftImplementation<R: DataRepresentation>: Implementation {
     public let kernel: Kernel<R>
     var pool = Pool<SKB>()
@@ -95,6 +96,8 @@ public final class SwiftImplementation<R: DataRepresentation>: Implementation {
     /// The sk_buff a reference holds, for tests.
     public func skb(_ reference: Int) -> SKB? { pool.handles.indices.contains(reference) ? pool.handles[reference] : nil }
 
+    @_specialize(where R == OffsetRepresentation)
+    @_specialize(where R == PointerRepresentation)
     public func run(_ call: Call, pattern: UInt32) -> Outcome? {
         var target: SKB?
         if call.op.info.takesTarget {
@@ -116,6 +119,8 @@ public final class SwiftImplementation<R: DataRepresentation>: Implementation {
         return outcome
     }
 
+    @_specialize(where R == OffsetRepresentation)
+    @_specialize(where R == PointerRepresentation)
     public func snapshot(into out: inout [ReferenceState]) {
         out.removeAll(keepingCapacity: true)
         for (i, h) in pool.handles.enumerated() {

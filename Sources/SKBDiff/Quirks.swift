@@ -20,15 +20,18 @@ public struct Quirk: Hashable, Sendable {
         endsComparison: false)
     public static let putWrap = Quirk(
         id: "put-wrap", specNumber: 3,
-        explanation: "skb_put/__skb_put add len to a u32 tail under OFF, which wraps at 2^32 and can pass the tail > end check; a pointer tail wraps elsewhere (x86_64: never)",
+        explanation: "skb_put/__skb_put add len to a u32 tail under OFF, which wraps at 2^32 and can pass the tail > end check; a pointer tail wraps elsewhere (x86_64: never); copies put by a len that an over-pull wrapped (quirk 7)",
         endsComparison: true)
 
-    public static let belowHead = Quirk(
-        id: "below-head", specNumber: nil,
-        explanation: "a tail below head (skb_reserve, skb_set_tail_pointer, __skb_push or copies with negative offsets) is a u32 about 4 GiB past head under OFF and a pointer below head under PTR, so skb_put's check, copies and offsets differ",
+    public static let offsetOutOfRange = Quirk(
+        id: "offset-out-of-range", specNumber: nil,
+        explanation: "data or tail below head or 2 GiB or more past it (negative offsets, over-pulls): an unsigned int offset wraps at 2^32 where a pointer does not, so tail, skb_put's check and copies differ",
         endsComparison: true)
 
-    public static let catalogue: [Quirk] = [unsetHeaderRebased, macHeaderWasSetFresh, putWrap, belowHead]
+    /// The helpers that allocate a copy and skb_put it by the original's len.
+    static let copiesByLen: Set<Operation> = [.skb_copy, .pskb_copy, .skb_copy_expand, .skb_realloc_headroom, .skb_unshare]
+
+    public static let catalogue: [Quirk] = [unsetHeaderRebased, macHeaderWasSetFresh, putWrap, offsetOutOfRange]
     public static let byID: [String: Quirk] = Dictionary(uniqueKeysWithValues: catalogue.map { ($0.id, $0) })
 }
 
@@ -49,6 +52,10 @@ struct RepresentationComparator {
 
     func compare(call: Call, before: [ReferenceState], off: (Outcome?, [ReferenceState]),
                  ptr: (Outcome?, [ReferenceState])) -> Verdict {
+        if off.0 == ptr.0 && off.1.count == ptr.1.count
+            && zip(off.1, ptr.1).allSatisfy({ $0.reference == $1.reference && $0.frozen == $1.frozen && same($0.state, $1.state) }) {
+            return .agree
+        }
         var diffs: [FieldDifference] = []
         if off.0 != ptr.0 { diffs.append(FieldDifference(reference: -1, field: "outcome")) }
         let sameReferences = off.1.map(\.reference) == ptr.1.map(\.reference)
@@ -62,15 +69,19 @@ struct RepresentationComparator {
         if diffs.isEmpty { return .agree }
 
         // Quirks after which the states part ways: they explain everything from here on.
-        if call.op == .skb_put || call.op == .__skb_put, off.0 != ptr.0,
-           let t = before.first(where: { $0.reference == call.target }),
-           tailArithmeticWraps(t.state.tail, UInt32(truncatingIfNeeded: call.arg0)) {
+        let target = before.first { $0.reference == call.target }?.state
+        if let t = target, call.op == .skb_put || call.op == .__skb_put,
+           tailArithmeticWraps(t.tail, UInt32(truncatingIfNeeded: call.arg0)) {
             return .quirks([.putWrap])
         }
-        if before.contains(where: { isBelowHead($0.state, offset: true) }) || off.1.contains(where: { isBelowHead($0.state, offset: true) })
-            || ptr.1.contains(where: { isBelowHead($0.state, offset: false) })
+        // The copies skb_put their new skb by len: a len wrapped by an over-pull (quirk 7) wraps there.
+        if let t = target, Quirk.copiesByLen.contains(call.op), t.len >= 1 << 31 {
+            return .quirks([.putWrap])
+        }
+        if before.contains(where: { outOfRange($0.state) }) || off.1.contains(where: { outOfRange($0.state) })
+            || ptr.1.contains(where: { outOfRange($0.state) })
             || (call.op == .skb_copy_expand && call.arg0 < 0) {
-            return .quirks([.belowHead])
+            return .quirks([.offsetOutOfRange])
         }
 
         // Quirks that explain single fields.
@@ -99,10 +110,9 @@ struct RepresentationComparator {
         }
     }
 
-    /// data or tail below head: a negative pointer difference, or under OFF on x86_64 a tail offset
-    /// past 2^31 (the u32 a negative offset wraps to).
-    private func isBelowHead(_ s: SKBState, offset: Bool) -> Bool {
-        s.data < 0 || s.tail < 0 || (offset && s.tail >= 1 << 31)
+    /// data or tail outside [0, 2^31) from head: where an unsigned int offset and a pointer part ways.
+    private func outOfRange(_ s: SKBState) -> Bool {
+        s.data < 0 || s.tail < 0 || s.data >= 1 << 31 || s.tail >= 1 << 31
     }
 
     /// Under OFF the tail wraps when tail + len reaches 2^32; a 32-bit pointer tail wraps earlier,
@@ -115,6 +125,16 @@ struct RepresentationComparator {
     /// OFF offset 0 and PTR unset are the same never-set header seen through each representation.
     private func headersEquivalent(_ off: HeaderPosition, _ ptr: HeaderPosition) -> Bool {
         off == ptr || (off == .offset(0) && ptr == .unset)
+    }
+
+    /// OFF and PTR states agree: equal but for the truesize delta and never-set headers.
+    private func same(_ a: SKBState, _ b: SKBState) -> Bool {
+        var n = b
+        n.truesize &+= truesizeDelta
+        if a.mac == .offset(0) && b.mac == .unset { n.mac = .offset(0) }
+        if a.network == .offset(0) && b.network == .unset { n.network = .offset(0) }
+        if a.transport == .offset(0) && b.transport == .unset { n.transport = .offset(0) }
+        return a == n
     }
 
     private func differingFields(_ o: ReferenceState, _ p: ReferenceState) -> [String] {
@@ -144,6 +164,7 @@ struct RepresentationComparator {
 
 /// The fields in which two snapshots of the same representation differ (every field counts).
 func exactDifferences(_ a: (Outcome?, [ReferenceState]), _ b: (Outcome?, [ReferenceState])) -> [FieldDifference] {
+    if a.0 == b.0 && a.1 == b.1 { return [] }
     var diffs: [FieldDifference] = []
     if a.0 != b.0 { diffs.append(FieldDifference(reference: -1, field: "outcome")) }
     if a.1.map(\.reference) != b.1.map(\.reference) {

@@ -7,6 +7,7 @@ extension Kernel {
 
     /// __alloc_skb: head from the head or fclone cache, data = kmalloc(SKB_DATA_ALIGN(size) + shinfo),
     /// fields before tail zeroed, truesize = aligned size + sizeof(struct sk_buff).
+    @inlinable
     public func __alloc_skb(_ size: UInt32, fclone: Bool) throws(KernelStop) -> SKB? {
         let skb = kmemCacheAlloc(count: fclone ? 2 : 1)
         let size = SKB_DATA_ALIGN(size)
@@ -26,6 +27,7 @@ extension Kernel {
 
     /// The common tail of __alloc_skb and alloc_skb_from_cache: memset up to tail, truesize, users,
     /// head = data = tail, end = tail + size, and the shared info at the end.
+    @inlinable @usableFromInline
     func initialiseHead(_ skb: SKB, buffer: Int32, size: UInt32) throws(KernelStop) {
         var s = SKBuff<R>()
         s.truesize = size &+ sizing.skBuff
@@ -44,12 +46,15 @@ extension Kernel {
     }
 
     /// alloc_skb = __alloc_skb(size, gfp, 0, -1).
+    @inlinable
     public func alloc_skb(_ size: UInt32) throws(KernelStop) -> SKB? { try __alloc_skb(size, fclone: false) }
 
     /// alloc_skb_fclone = __alloc_skb(size, gfp, 1, -1).
+    @inlinable
     public func alloc_skb_fclone(_ size: UInt32) throws(KernelStop) -> SKB? { try __alloc_skb(size, fclone: true) }
 
     /// __dev_alloc_skb: alloc_skb(length + NET_SKB_PAD), then skb_reserve(NET_SKB_PAD).
+    @inlinable
     public func dev_alloc_skb(_ length: UInt32) throws(KernelStop) -> SKB? {
         guard let skb = try alloc_skb(length &+ Kernel.netSkbPad) else { return nil }
         skb_reserve(skb, Int32(Kernel.netSkbPad))
@@ -59,6 +64,7 @@ extension Kernel {
     /// alloc_skb_from_cache (2.6.18) on the 2.6.24 structure (section 8): the buffer is an object of a
     /// cache of `objectSize` bytes; a request that does not fit is `overflow` instead of the silent
     /// overrun 2.6.18 did; a cache larger than KMALLOC_MAX_SIZE cannot be created (NULL).
+    @inlinable
     public func alloc_skb_from_cache(objectSize: UInt32, _ size: UInt32) throws(KernelStop) -> SKB? {
         guard UInt64(objectSize) <= Kernel.kmallocMaxSize else { return nil }
         let skb = kmemCacheAlloc(count: 1)
@@ -72,6 +78,7 @@ extension Kernel {
     // MARK: Linear-area operations (section 2)
 
     /// skb_reserve: data += len; tail += len. No check.
+    @inlinable
     public func skb_reserve(_ skb: SKB, _ len: Int32) {
         update(skb) {
             $0.data = ($0.data &+ UInt64(bitPattern: Int64(len))) & mask
@@ -80,6 +87,7 @@ extension Kernel {
     }
 
     /// __skb_put: SKB_LINEAR_ASSERT, tail += len, len += len; returns the old tail pointer.
+    @inlinable
     public func __skb_put(_ skb: SKB, _ len: UInt32) throws(KernelStop) -> Address {
         let s = self[skb]
         let tmp = skb_tail_pointer(skb)
@@ -92,6 +100,7 @@ extension Kernel {
     }
 
     /// skb_put: __skb_put, then skb_over_panic if tail > end, checked after the update (quirks 3, 6).
+    @inlinable
     public func skb_put(_ skb: SKB, _ len: UInt32) throws(KernelStop) -> Address {
         let tmp = try __skb_put(skb, len)
         let s = self[skb]
@@ -100,6 +109,7 @@ extension Kernel {
     }
 
     /// __skb_push: data -= len; len += len; returns data.
+    @inlinable
     public func __skb_push(_ skb: SKB, _ len: UInt32) -> Address {
         update(skb) {
             $0.data = ($0.data &- UInt64(len)) & mask
@@ -109,6 +119,7 @@ extension Kernel {
     }
 
     /// skb_push: __skb_push, then skb_under_panic if data < head, checked after the update.
+    @inlinable
     public func skb_push(_ skb: SKB, _ len: UInt32) throws(KernelStop) -> Address {
         let data = __skb_push(skb, len)
         if data < self[skb].head { throw .panicUnder }
@@ -116,6 +127,7 @@ extension Kernel {
     }
 
     /// __skb_pull: len -= len, BUG_ON(len < data_len) after the unsigned subtraction (quirk 7), data += len.
+    @inlinable
     public func __skb_pull(_ skb: SKB, _ len: UInt32) throws(KernelStop) -> Address {
         update(skb) { $0.len &-= len }
         if self[skb].len < self[skb].dataLen { throw .bug(.pullDataLen) }
@@ -124,12 +136,14 @@ extension Kernel {
     }
 
     /// skb_pull: NULL if len > skb->len, else __skb_pull.
+    @inlinable
     public func skb_pull(_ skb: SKB, _ len: UInt32) throws(KernelStop) -> Address? {
         if len > self[skb].len { return nil }
         return try __skb_pull(skb, len)
     }
 
     /// __skb_trim: WARN and return when nonlinear; else len = len and tail = data + len.
+    @inlinable
     public func __skb_trim(_ skb: SKB, _ len: UInt32) {
         if self[skb].dataLen != 0 { return }
         update(skb) { $0.len = len }
@@ -137,77 +151,96 @@ extension Kernel {
     }
 
     /// skb_trim: __skb_trim only when skb->len > len.
+    @inlinable
     public func skb_trim(_ skb: SKB, _ len: UInt32) {
         if self[skb].len > len { __skb_trim(skb, len) }
     }
 
     /// skb_headroom: data - head as unsigned int.
+    @inlinable
     public func skb_headroom(_ skb: SKB) -> UInt32 {
         let s = self[skb]
         return UInt32(truncatingIfNeeded: s.data &- s.head)
     }
 
     /// skb_tailroom: 0 when nonlinear, else end - tail as int.
+    @inlinable
     public func skb_tailroom(_ skb: SKB) -> Int32 {
         let s = self[skb]
         return s.dataLen != 0 ? 0 : Int32(truncatingIfNeeded: s.end &- s.tail)
     }
 
     /// skb_headlen: len - data_len.
+    @inlinable
     public func skb_headlen(_ skb: SKB) -> UInt32 { self[skb].len &- self[skb].dataLen }
 
     // MARK: Accessors (section 0)
 
+    @inlinable
     public func skb_tail_pointer(_ skb: SKB) -> Address { R.pointer(self[skb].tail, head: self[skb].head, mask: mask) }
+    @inlinable
     public func skb_end_pointer(_ skb: SKB) -> Address { R.pointer(self[skb].end, head: self[skb].head, mask: mask) }
 
     /// skb_reset_tail_pointer: tail = data (as an offset under OFF).
+    @inlinable
     public func skb_reset_tail_pointer(_ skb: SKB) {
         update(skb) { $0.tail = R.field(for: $0.data, head: $0.head) }
     }
 
     /// skb_set_tail_pointer: reset, then tail += offset (OFF) / tail = data + offset (PTR).
+    @inlinable
     public func skb_set_tail_pointer(_ skb: SKB, _ offset: Int32) {
         update(skb) { $0.tail = R.add(R.field(for: $0.data, head: $0.head), Int64(offset), mask: mask) }
     }
 
+    @inlinable
     public func skb_reset_mac_header(_ skb: SKB) { update(skb) { $0.macHeader = R.field(for: $0.data, head: $0.head) } }
+    @inlinable
     public func skb_reset_network_header(_ skb: SKB) { update(skb) { $0.networkHeader = R.field(for: $0.data, head: $0.head) } }
+    @inlinable
     public func skb_reset_transport_header(_ skb: SKB) { update(skb) { $0.transportHeader = R.field(for: $0.data, head: $0.head) } }
 
     /// skb_set_X_header: reset, then += offset (OFF) / data + offset (PTR). Nothing checks the result.
+    @inlinable
     public func skb_set_mac_header(_ skb: SKB, _ offset: Int32) {
         update(skb) { $0.macHeader = R.add(R.field(for: $0.data, head: $0.head), Int64(offset), mask: mask) }
     }
+    @inlinable
     public func skb_set_network_header(_ skb: SKB, _ offset: Int32) {
         update(skb) { $0.networkHeader = R.add(R.field(for: $0.data, head: $0.head), Int64(offset), mask: mask) }
     }
+    @inlinable
     public func skb_set_transport_header(_ skb: SKB, _ offset: Int32) {
         update(skb) { $0.transportHeader = R.add(R.field(for: $0.data, head: $0.head), Int64(offset), mask: mask) }
     }
 
     /// skb_mac_header_was_set: mac_header != ~0U (OFF) / != NULL (PTR). Nothing in 2.6.24 stores ~0U,
     /// so a fresh skb answers 1 under OFF and 0 under PTR (quirk 2).
+    @inlinable
     public func skb_mac_header_was_set(_ skb: SKB) -> Int32 { self[skb].macHeader != R.macUnset ? 1 : 0 }
 
     // MARK: Sharing and reference counts (section 3)
 
     /// skb_get: users++.
+    @inlinable
     public func skb_get(_ skb: SKB) -> SKB {
         update(skb) { $0.users &+= 1 }
         return skb
     }
 
     /// skb_shared: users != 1.
+    @inlinable
     public func skb_shared(_ skb: SKB) -> Int32 { self[skb].users != 1 ? 1 : 0 }
 
     /// skb_cloned: cloned && (dataref & SKB_DATAREF_MASK) != 1.
+    @inlinable
     public func skb_cloned(_ skb: SKB) throws(KernelStop) -> Int32 {
         guard self[skb].cloned else { return 0 }
         return try shinfo(skb).dataref & 0xFFFF != 1 ? 1 : 0
     }
 
     /// skb_header_cloned: cloned && (dataref & mask) - (dataref >> 16) != 1 (quirk 10).
+    @inlinable
     public func skb_header_cloned(_ skb: SKB) throws(KernelStop) -> Int32 {
         guard self[skb].cloned else { return 0 }
         let dataref = try shinfo(skb).dataref
@@ -215,6 +248,7 @@ extension Kernel {
     }
 
     /// skb_header_release: BUG_ON(nohdr); nohdr = 1; dataref += 1 << 16.
+    @inlinable
     public func skb_header_release(_ skb: SKB) throws(KernelStop) {
         if self[skb].nohdr { throw .bug(.headerRelease) }
         update(skb) { $0.nohdr = true }
@@ -222,6 +256,7 @@ extension Kernel {
     }
 
     /// kfree_skb: users == 1 frees without a decrement; otherwise --users and free only at 0.
+    @inlinable
     public func kfree_skb(_ skb: SKB?) throws(KernelStop) {
         guard let skb else { return }
         if self[skb].users != 1 {
@@ -232,6 +267,7 @@ extension Kernel {
     }
 
     /// __kfree_skb: skb_release_all (only skb_release_data is observable here), then kfree_skbmem.
+    @inlinable @usableFromInline
     func __kfree_skb(_ skb: SKB) throws(KernelStop) {
         try skb_release_data(skb)
         try kfree_skbmem(skb)
@@ -239,6 +275,7 @@ extension Kernel {
 
     /// skb_release_data: free the buffer if !cloned, or when dataref drops to 0
     /// (by (1 << 16) + 1 when nohdr). An uncloned skb never decrements dataref.
+    @inlinable @usableFromInline
     func skb_release_data(_ skb: SKB) throws(KernelStop) {
         let s = self[skb]
         if s.cloned {
@@ -250,6 +287,7 @@ extension Kernel {
     }
 
     /// kfree_skbmem: by fclone state; a CLONE marks itself UNAVAILABLE so the slot can be reused.
+    @inlinable @usableFromInline
     func kfree_skbmem(_ skb: SKB) throws(KernelStop) {
         switch self[skb].fclone {
         case .unavailable:
@@ -267,6 +305,7 @@ extension Kernel {
 
     /// skb_clone: the fclone companion when skb is ORIG and the companion is UNAVAILABLE, else a new
     /// head; then __skb_clone.
+    @inlinable
     public func skb_clone(_ skb: SKB) throws(KernelStop) -> SKB? {
         let n: SKB
         let companion = SKB(index: skb.index + 1)
@@ -283,6 +322,7 @@ extension Kernel {
 
     /// __skb_clone: copy the header and the buffer pointers, users = 1, cloned = 1, nohdr = 0;
     /// then dataref++ and cloned = 1 on the original. Data and shinfo are shared.
+    @inlinable @usableFromInline
     func __skb_clone(_ n: SKB, _ skb: SKB) throws(KernelStop) -> SKB {
         let s = self[skb]
         let headroom = skb_headroom(skb)
@@ -309,6 +349,7 @@ extension Kernel {
 
     /// __copy_skb_header: the fields both clone and copy take over as they are, including the three
     /// headers, raw (no rebasing), and the csum union.
+    @inlinable @usableFromInline
     func __copy_skb_header(_ new: inout SKBuff<R>, _ old: SKBuff<R>) {
         new.transportHeader = old.transportHeader
         new.networkHeader = old.networkHeader
@@ -318,6 +359,7 @@ extension Kernel {
     }
 
     /// skb_unshare: when cloned, skb_copy and drop the original, even when the copy failed (quirk 9).
+    @inlinable
     public func skb_unshare(_ skb: SKB) throws(KernelStop) -> SKB? {
         guard try skb_cloned(skb) != 0 else { return skb }
         let nskb = try skb_copy(skb)
@@ -326,6 +368,7 @@ extension Kernel {
     }
 
     /// skb_share_check: when shared, skb_clone and drop our reference to the original.
+    @inlinable
     public func skb_share_check(_ skb: SKB) throws(KernelStop) -> SKB? {
         guard skb_shared(skb) != 0 else { return skb }
         let nskb = try skb_clone(skb)
@@ -337,6 +380,7 @@ extension Kernel {
 
     /// copy_skb_header: __copy_skb_header; under PTR only, the headers are rebased by
     /// new->data - old->data (quirk 1: an unset header becomes wild); the gso fields are copied.
+    @inlinable @usableFromInline
     func copy_skb_header(_ new: SKB, _ old: SKB) throws(KernelStop) {
         let o = self[old]
         let offset = Int64(bitPattern: (self[new].data &- o.data) & mask)
@@ -357,6 +401,7 @@ extension Kernel {
 
     /// skb_copy_bits for a linear skb: copy len bytes from data + offset (offset may be negative, into
     /// the headroom) to `to`; -EFAULT when offset > len - len.
+    @inlinable @usableFromInline
     func skb_copy_bits(_ skb: SKB, _ offset: Int32, to: (skb: SKB, offset: Int64), _ len: Int32) throws(KernelStop) -> Int32 {
         let s = self[skb]
         var offset = offset
@@ -384,6 +429,7 @@ extension Kernel {
 
     /// skb_copy: a linear copy with the same headroom; alloc_skb(end + data_len) (OFF) /
     /// (end - head + data_len) (PTR): the same value. Headroom bytes are copied too.
+    @inlinable
     public func skb_copy(_ skb: SKB) throws(KernelStop) -> SKB? {
         let s = self[skb]
         let headerlen = Int32(truncatingIfNeeded: s.data &- s.head)
@@ -398,6 +444,7 @@ extension Kernel {
 
     /// pskb_copy: alloc_skb(end) with the same headroom, only headlen bytes from data copied (the
     /// headroom is not), truesize += data_len (quirk 5), then copy_skb_header.
+    @inlinable
     public func pskb_copy(_ skb: SKB) throws(KernelStop) -> SKB? {
         let s = self[skb]
         guard let n = try alloc_skb(UInt32(truncatingIfNeeded: endOffset(s))) else { return nil }
@@ -420,6 +467,7 @@ extension Kernel {
     /// to data + nhead, the shared info moved, the old data released; every header and tail offset
     /// grows by nhead (OFF: off = nhead; PTR: the pointer delta). truesize is not updated (quirk 5);
     /// unset headers are rebased too (quirk 1); csum_start += nhead regardless of ip_summed (quirk 4).
+    @inlinable
     public func pskb_expand_head(_ skb: SKB, _ nhead: Int32, _ ntail: Int32) throws(KernelStop) -> Int32 {
         let s = self[skb]
         // int size = nhead + end + ntail (OFF) / nhead + (end - head) + ntail (PTR): the same bits.
@@ -466,6 +514,7 @@ extension Kernel {
 
     /// skb_realloc_headroom: delta <= 0 gives pskb_copy (headroom not reduced); otherwise a clone
     /// expanded by SKB_DATA_ALIGN(delta), freed again if that fails.
+    @inlinable
     public func skb_realloc_headroom(_ skb: SKB, _ headroom: UInt32) throws(KernelStop) -> SKB? {
         let delta = Int32(truncatingIfNeeded: headroom &- skb_headroom(skb))
         if delta <= 0 { return try pskb_copy(skb) }
@@ -480,6 +529,7 @@ extension Kernel {
     /// skb_copy_expand: a copy with new head- and tailroom; min(old, new) headroom bytes nearest data
     /// are copied; headers rebased by newheadroom - oldheadroom under OFF only (PTR did it in
     /// copy_skb_header); csum_start += off.
+    @inlinable
     public func skb_copy_expand(_ skb: SKB, _ newheadroom: Int32, _ newtailroom: Int32) throws(KernelStop) -> SKB? {
         let s = self[skb]
         let n0 = try alloc_skb(UInt32(bitPattern: newheadroom) &+ s.len &+ UInt32(bitPattern: newtailroom))
@@ -511,6 +561,7 @@ extension Kernel {
 
     /// __skb_cow: headroom at least NET_SKB_PAD; expand by ALIGN(delta, NET_SKB_PAD) when short of
     /// headroom or when `cloned`.
+    @inlinable @usableFromInline
     func __skb_cow(_ skb: SKB, _ headroom: UInt32, cloned: Int32) throws(KernelStop) -> Int32 {
         var headroom = headroom
         var delta: Int32 = 0
@@ -524,11 +575,13 @@ extension Kernel {
     }
 
     /// skb_cow = __skb_cow(skb, headroom, skb_cloned(skb)).
+    @inlinable
     public func skb_cow(_ skb: SKB, _ headroom: UInt32) throws(KernelStop) -> Int32 {
         try __skb_cow(skb, headroom, cloned: skb_cloned(skb))
     }
 
     /// skb_cow_head = __skb_cow(skb, headroom, skb_header_cloned(skb)).
+    @inlinable
     public func skb_cow_head(_ skb: SKB, _ headroom: UInt32) throws(KernelStop) -> Int32 {
         try __skb_cow(skb, headroom, cloned: skb_header_cloned(skb))
     }
@@ -536,6 +589,7 @@ extension Kernel {
     /// skb_pad: zero pad bytes past data + len, expanding first when cloned or short of tailroom;
     /// on failure the skb is freed and the error returned. len and tail never change.
     /// Returns the int result and whether the skb was freed.
+    @inlinable
     public func skb_pad(_ skb: SKB, _ pad: Int32) throws(KernelStop) -> (Int32, freed: Bool) {
         if try skb_cloned(skb) == 0 && skb_tailroom(skb) >= pad {
             try zeroAfterLen(skb, pad)
@@ -556,6 +610,7 @@ extension Kernel {
     }
 
     /// memset(skb->data + skb->len, 0, pad)
+    @inlinable @usableFromInline
     func zeroAfterLen(_ skb: SKB, _ pad: Int32) throws(KernelStop) {
         let s = self[skb]
         let start = arch.signedDifference((s.data &+ UInt64(s.len)) & mask, s.head)
@@ -563,6 +618,7 @@ extension Kernel {
     }
 
     /// skb_padto: 0 when skb->len >= len, else skb_pad(skb, len - skb->len).
+    @inlinable
     public func skb_padto(_ skb: SKB, _ len: UInt32) throws(KernelStop) -> (Int32, freed: Bool) {
         let size = self[skb].len
         if size >= len { return (0, false) }
@@ -572,6 +628,7 @@ extension Kernel {
     // MARK: The snapshot (Specs/snapshot.md)
 
     /// The observable state of an skb.
+    @inlinable
     public func state(_ skb: SKB) -> SKBState {
         let s = self[skb]
         let data = dataOffset(s)
@@ -585,9 +642,15 @@ extension Kernel {
         }
         var digest: UInt64?
         if 0 <= data && data <= tail && tail <= end, s.buffer >= 0, tail <= Int64(buffers[Int(s.buffer)].bytes.count) {
-            digest = buffers[Int(s.buffer)].bytes.withUnsafeBytes {
-                PacketBytes.digest(UnsafeRawBufferPointer(rebasing: $0[Int(data)..<Int(tail)]))
+            let key = DigestKey(buffer: s.buffer, version: buffers[Int(s.buffer)].version, data: data, tail: tail)
+            let slot = Int(skb.index)
+            if slots[slot].digestKey != key {
+                slots[slot].digest = buffers[Int(s.buffer)].bytes.withUnsafeBytes {
+                    PacketBytes.digest(UnsafeRawBufferPointer(rebasing: $0[Int(data)..<Int(tail)]))
+                }
+                slots[slot].digestKey = key
             }
+            digest = slots[slot].digest
         }
         let dataref = (try? shinfoBuffer(s)).map { UInt32(bitPattern: buffers[$0].shinfo.dataref) } ?? 0
         return SKBState(
@@ -600,6 +663,7 @@ extension Kernel {
     }
 
     /// The bytes [data, tail), for tests and reports (empty when the range is not inside the buffer).
+    @inlinable
     public func packetBytes(_ skb: SKB) -> [UInt8] {
         let s = self[skb]
         let data = dataOffset(s), tail = tailOffset(s)

@@ -21,19 +21,19 @@ public protocol DataRepresentation: Sendable {
 }
 
 extension DataRepresentation {
-    public static var usesOffset: Bool { kind == .offset }
+    @inlinable public static var usesOffset: Bool { kind == .offset }
 }
 
 /// NET_SKBUFF_DATA_USES_OFFSET: sk_buff_data_t is `unsigned int`, wrapping at 2^32.
 public enum OffsetRepresentation: DataRepresentation {
     public typealias Stored = UInt32
-    public static var kind: RepresentationKind { .offset }
-    public static var macUnset: UInt32 { ~0 }
-    @inline(__always) public static func pointer(_ v: UInt32, head: Address, mask: Address) -> Address { (head &+ Address(v)) & mask }
-    @inline(__always) public static func field(for p: Address, head: Address) -> UInt32 { UInt32(truncatingIfNeeded: p &- head) }
-    @inline(__always) public static func add(_ v: UInt32, _ delta: Int64, mask: Address) -> UInt32 { v &+ UInt32(truncatingIfNeeded: delta) }
+    @inlinable public static var kind: RepresentationKind { .offset }
+    @inlinable public static var macUnset: UInt32 { ~0 }
+    @inlinable @inline(__always) public static func pointer(_ v: UInt32, head: Address, mask: Address) -> Address { (head &+ Address(v)) & mask }
+    @inlinable @inline(__always) public static func field(for p: Address, head: Address) -> UInt32 { UInt32(truncatingIfNeeded: p &- head) }
+    @inlinable @inline(__always) public static func add(_ v: UInt32, _ delta: Int64, mask: Address) -> UInt32 { v &+ UInt32(truncatingIfNeeded: delta) }
     /// skb_X_pointer - head: on x86_64 the u32 itself; on i386 head + u32 wraps, so it is signed.
-    @inline(__always) public static func offset(_ v: UInt32, head: Address, arch: Arch) -> Int64 {
+    @inlinable @inline(__always) public static func offset(_ v: UInt32, head: Address, arch: Arch) -> Int64 {
         arch.signedDifference(pointer(v, head: head, mask: arch.addressMask), head)
     }
 }
@@ -41,10 +41,10 @@ public enum OffsetRepresentation: DataRepresentation {
 /// sk_buff_data_t is `unsigned char *`: pointer arithmetic at the target's width.
 public enum PointerRepresentation: DataRepresentation {
     public typealias Stored = UInt64
-    public static var kind: RepresentationKind { .pointer }
-    public static var macUnset: UInt64 { 0 }
-    @inline(__always) public static func pointer(_ v: UInt64, head: Address, mask: Address) -> Address { v }
-    @inline(__always) public static func field(for p: Address, head: Address) -> UInt64 { p }
-    @inline(__always) public static func add(_ v: UInt64, _ delta: Int64, mask: Address) -> UInt64 { (v &+ UInt64(bitPattern: delta)) & mask }
-    @inline(__always) public static func offset(_ v: UInt64, head: Address, arch: Arch) -> Int64 { arch.signedDifference(v, head) }
+    @inlinable public static var kind: RepresentationKind { .pointer }
+    @inlinable public static var macUnset: UInt64 { 0 }
+    @inlinable @inline(__always) public static func pointer(_ v: UInt64, head: Address, mask: Address) -> Address { v }
+    @inlinable @inline(__always) public static func field(for p: Address, head: Address) -> UInt64 { p }
+    @inlinable @inline(__always) public static func add(_ v: UInt64, _ delta: Int64, mask: Address) -> UInt64 { (v &+ UInt64(bitPattern: delta)) & mask }
+    @inlinable @inline(__always) public static func offset(_ v: UInt64, head: Address, arch: Arch) -> Int64 { arch.signedDifference(v, head) }
 }

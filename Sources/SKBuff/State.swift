@@ -67,7 +67,7 @@ public enum Outcome: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public init(_ stop: KernelStop) {
+    @inlinable public init(_ stop: KernelStop) {
         switch stop {
         case .panicOver: self = .panicOver
         case .panicUnder: self = .panicUnder
@@ -157,12 +157,12 @@ public struct SKBState: Hashable, Sendable {
 /// The deterministic bytes skb_put and skb_push write, and the digest of [data, tail): the same
 /// formulas as skbref_fill_pattern and skbref_digest in the C reference.
 public enum PacketBytes {
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func pattern(_ pattern: UInt32, _ k: Int) -> UInt8 {
         UInt8(truncatingIfNeeded: pattern &* 157 &+ UInt32(truncatingIfNeeded: k))
     }
 
-    public static func digest(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    @inlinable public static func digest(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         let n = bytes.count
         var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(n)
         var i = 0

@@ -21,16 +21,16 @@ public enum Arch: String, CaseIterable, Hashable, Sendable {
     case i386
     case x86_64
 
-    public var pointerSize: Int { self == .i386 ? 4 : 8 }
+    @inlinable public var pointerSize: Int { self == .i386 ? 4 : 8 }
     /// Pointers, size_t and long wrap at this mask.
-    public var addressMask: UInt64 { self == .i386 ? 0xFFFF_FFFF : UInt64.max }
+    @inlinable public var addressMask: UInt64 { self == .i386 ? 0xFFFF_FFFF : UInt64.max }
     /// PAGE_OFFSET: where the simulated kernel allocations start (Specs/snapshot.md).
-    public var pageOffset: UInt64 { self == .i386 ? 0xC000_0000 : 0xFFFF_8100_0000_0000 }
+    @inlinable public var pageOffset: UInt64 { self == .i386 ? 0xC000_0000 : 0xFFFF_8100_0000_0000 }
     /// The clang target triple the layout checker parses for.
     public var triple: String { "\(rawValue)-unknown-linux-gnu" }
 
     /// A pointer (or long, size_t) difference as the signed value C would see on this arch.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func signedDifference(_ a: UInt64, _ b: UInt64) -> Int64 {
         self == .i386 ? Int64(Int32(truncatingIfNeeded: a &- b)) : Int64(bitPattern: a &- b)
     }

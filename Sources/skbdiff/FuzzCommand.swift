@@ -1,0 +1,136 @@
+import ArgumentParser
+import Foundation
+import SKBDiff
+import SKBuff
+
+struct FuzzCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fuzz",
+        abstract: "Run random operation sequences on every implementation and compare them (the default).",
+        discussion: """
+        Iteration i is generated from (seed, i) alone, so the same --seed gives the same sequences,
+        counts and findings whatever --jobs is, and --shard K/N splits one campaign across machines.
+        Each failing sequence is shrunk to a 1-minimal one and written to --out as a .skb seed file
+        before the process exits; 'skbdiff replay FILE' reproduces it.
+        """
+    )
+
+    @Option(help: "Number of random sequences to run.")
+    var iterations: UInt64 = 100_000
+
+    @Option(help: "Generator seed, decimal or 0x-hex (default: random, always printed).")
+    var seed: String?
+
+    @Option(name: .customLong("max-ops"), help: "Operations per sequence at most (each sequence has 1 to max-ops).")
+    var maxOps: Int = 32
+
+    @Option(help: "Worker threads (default: all cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Run only the K-th of N disjoint slices of the iteration space, as K/N (1-based).")
+    var shard: String = "1/1"
+
+    @OptionGroup var targetOptions: TargetOptions
+
+    @Option(help: "Directory for findings (.skb seed files).")
+    var out: String = "./skbdiff-findings"
+
+    @Option(name: .customLong("max-divergences"), help: "Stop after this many divergent sequences.")
+    var maxDivergences: Int = 20
+
+    @Flag(help: "Print nothing but findings and errors.")
+    var quiet = false
+
+    @Flag(help: "Print one JSON object on stdout instead of the summary.")
+    var json = false
+
+    func validate() throws {
+        if let seed, parseUInt64(seed) == nil { throw ValidationError("--seed expected a decimal or 0x-hex number, found '\(seed)'") }
+        guard maxOps >= 1 else { throw ValidationError("--max-ops expected at least 1, found \(maxOps)") }
+        guard jobs >= 1 else { throw ValidationError("--jobs expected at least 1, found \(jobs)") }
+        guard maxDivergences >= 1 else { throw ValidationError("--max-divergences expected at least 1, found \(maxDivergences)") }
+        guard parsedShard != nil else { throw ValidationError("--shard expected K/N with 1 <= K <= N, found '\(shard)'") }
+    }
+
+    var parsedShard: (Int, Int)? {
+        let parts = shard.split(separator: "/").map { Int($0) }
+        guard parts.count == 2, let k = parts[0], let n = parts[1], n >= 1, k >= 1, k <= n else { return nil }
+        return (k, n)
+    }
+
+    func run() throws {
+        var options = CampaignOptions()
+        options.target = targetOptions.target
+        options.iterations = iterations
+        options.seed = seed.flatMap(parseUInt64) ?? UInt64.random(in: 0...UInt64.max)
+        options.maxOps = maxOps
+        options.jobs = jobs
+        options.shard = parsedShard!
+        options.outDirectory = out
+        options.maxDivergences = maxDivergences
+        if options.target.arch == .i386 && !quiet {
+            printError("skbdiff: on i386 only the Swift model runs (OFF against PTR); the C reference models the x86_64 host")
+        }
+        if !quiet {
+            printError("skbdiff: seed 0x\(String(options.seed, radix: 16)), \(options.range.count) iterations, target \(options.target), \(jobs) job\(jobs == 1 ? "" : "s")")
+        }
+        let progress = quiet ? nil : Progress(total: UInt64(options.range.count))
+        let report: CampaignReport
+        do {
+            var handler: ProgressHandler?
+            if let progress { handler = { done, divergences in progress.update(done, divergences) } }
+            report = try Campaign.run(options, progress: handler)
+        } catch {
+            printError("skbdiff: cannot write findings to \(out): \(error)")
+            throw ExitCode(2)
+        }
+        progress?.finish()
+        if json {
+            print(Report.json(report))
+        } else if !quiet {
+            print(Report.summary(report), terminator: "")
+        }
+        for f in report.findings where !json {
+            print("")
+            print(Report.divergence(f.failure, calls: f.seedFile.calls), terminator: "")
+            if let p = f.path { print("Replay with: skbdiff replay \(p)") }
+        }
+        if report.counts.divergences > 0 { throw ExitCode(1) }
+    }
+}
+
+/// A progress line: updated in place on a terminal, plain lines every few seconds elsewhere.
+final class Progress: @unchecked Sendable {
+    private let lock = NSLock()
+    private let total: UInt64
+    private let start = Date()
+    private var last = Date.distantPast
+    private let tty = isatty(STDERR_FILENO) != 0
+    private var printed = false
+
+    init(total: UInt64) { self.total = total }
+
+    func update(_ done: UInt64, _ divergences: UInt64) {
+        lock.lock()
+        defer { lock.unlock() }
+        let now = Date()
+        guard now.timeIntervalSince(last) >= (tty ? 0.25 : 10) else { return }
+        last = now
+        let elapsed = now.timeIntervalSince(start)
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let left = rate > 0 ? Double(total - min(done, total)) / rate : 0
+        let line = String(format: "%llu/%llu iterations, %.0f/s, %llu divergences, %.0f s left", done, total, rate, divergences, left)
+        if tty {
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+            printed = true
+        } else {
+            printError(line)
+        }
+    }
+
+    func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        if tty && printed { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}

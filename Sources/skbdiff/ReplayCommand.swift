@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import SKBDiff
+import SKBuff
+
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Replay .skb seed files (or directories of them) and print agree or diverge for each.",
+        discussion: """
+        A seed file is plain text: '# skbdiff seed 1', a '# target: arch=... config=... cache-line=...'
+        line, then one call per line: the helper's name, its target skbN (the N-th sk_buff a call
+        returned), and its integer arguments, optionally followed by '=> OUTCOME' (ok N, NULL,
+        error N, panic over, panic under, BUG NAME, overflow), which replay checks. '# quirks: ID...'
+        states which catalogued quirks the sequence must meet. A malformed file is exit 2 with
+        FILE:LINE: and what was expected there.
+        """
+    )
+
+    @Argument(help: "Seed files or directories holding them.")
+    var paths: [String]
+
+    @Flag(help: "Print every implementation's snapshot after every call.")
+    var trace = false
+
+    func run() throws {
+        let files: [String]
+        do { files = try Replay.files(paths) } catch { printError(error.description); throw ExitCode(2) }
+        var diverged = 0
+        for file in files {
+            let verdict: Replay.Verdict
+            do {
+                let seed = try Replay.load(file)
+                if trace {
+                    verdict = try Replay.run(seed, path: file) { index, call, views in printStep(index, call, views) }
+                } else {
+                    verdict = try Replay.run(seed, path: file)
+                }
+            } catch {
+                printError(error.description)
+                throw ExitCode(2)
+            }
+            let quirks = verdict.result.quirks.isEmpty ? "" : " (quirks: \(verdict.result.quirks.joined(separator: " ")))"
+            if verdict.agrees {
+                print("agree    \(file)\(quirks)")
+            } else {
+                diverged += 1
+                print("DIVERGE  \(file)\(quirks)")
+                for m in verdict.mismatches { print("  \(m)") }
+                if let f = verdict.result.failure {
+                    print(Report.divergence(f, calls: verdict.seed.calls).split(separator: "\n", omittingEmptySubsequences: false)
+                        .map { "  " + $0 }.joined(separator: "\n"))
+                }
+            }
+        }
+        if files.count > 1 { print("\(files.count - diverged) agree, \(diverged) diverge") }
+        if diverged > 0 { throw ExitCode(1) }
+    }
+}
+
+private func printStep(_ index: Int, _ call: Call, _ views: [Divergence.View]) {
+    print("[\(index)] \(SeedFile.render(call))")
+    for v in views {
+        print("    \(v.name): \(v.outcome.map(SeedFile.render) ?? "not run")")
+        for r in v.references {
+            let fields = r.state.fields.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
+            print("      skb\(r.reference)\(r.frozen ? " (frozen)" : ""): \(fields)")
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import SKBDiff
+import SKBuff
+
+@main
+struct SKBDiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "skbdiff",
+        abstract: "Differential fuzzer and layout checker for a model of the Linux 2.6.24 sk_buff.",
+        discussion: """
+        Four implementations of the 2.6.24 socket-buffer helpers run the same random operation
+        sequences: the Swift model and the C reference, each with sk_buff_data_t as an unsigned int
+        offset (OFF, 64-bit kernels) and as a pointer (PTR, 32-bit kernels). After every operation
+        their snapshots (data/tail/end offsets, len, truesize, users, dataref, headers, packet bytes)
+        are compared. Swift against C is fidelity; OFF against PTR may differ only where the kernel's
+        own quirks say so (Specs/quirks.txt). A failing sequence is shrunk and saved as a .skb seed
+        file that 'skbdiff replay' reproduces.
+
+        Examples:
+          skbdiff --iterations 1000000                 fuzz (the default subcommand)
+          skbdiff --seed 0x2a --jobs 1 --json          reproducible, machine-readable
+          skbdiff replay Specs/seeds                   replay the regression corpus
+          skbdiff layout                               check the struct layouts with libclang
+          skbdiff ops                                  list the helpers and their arguments
+
+        Exit codes: 0 everything agreed, 1 a divergence was found, 2 bad usage or bad input.
+        """,
+        subcommands: [FuzzCommand.self, ReplayCommand.self, BenchCommand.self, LayoutCommand.self, OpsCommand.self],
+        defaultSubcommand: FuzzCommand.self
+    )
+
+    /// Bad usage is exit 2, as the interface promises (ArgumentParser's own default is 64).
+    static func main() {
+        do {
+            var command = try parseAsRoot(nil)
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if code == .success {
+                if !message.isEmpty { print(message) }
+                Foundation.exit(0)
+            }
+            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            Foundation.exit(code == .failure || code.rawValue == 1 ? 1 : 2)
+        }
+    }
+}
+
+/// The run's target, shared by the commands that take one.
+struct TargetOptions: ParsableArguments {
+    @Option(help: "Architecture whose sizes and pointer width are modelled: i386 or x86_64. The C reference models the x86_64 host and runs on x86_64 only.")
+    var arch: ArchArgument = .init(.x86_64)
+
+    @Option(help: "CONFIG profile: minimal (no options), typical (NETFILTER, BRIDGE_NETFILTER, NET_SCHED, NET_CLS_ACT, NETWORK_SECMARK) or distro (typical plus NF_CONNTRACK, NETDEVICES_MULTIQUEUE, NET_DMA, XFRM).")
+    var config: ConfigArgument = .init(.minimal)
+
+    @Option(name: .customLong("cache-line"), help: "SMP_CACHE_BYTES: 16, 32, 64 or 128 (both 2.6.24 defconfigs: 128).")
+    var cacheLine: UInt32 = 128
+
+    func validate() throws {
+        guard Target.allowedCacheLines.contains(cacheLine) else {
+            throw ValidationError("--cache-line expected 16, 32, 64 or 128, found \(cacheLine)")
+        }
+    }
+
+    var target: Target { Target(arch: arch.value, config: config.value, cacheLine: cacheLine) }
+}
+
+struct ArchArgument: ExpressibleByArgument {
+    let value: Arch
+    init(_ value: Arch) { self.value = value }
+    init?(argument: String) {
+        guard let a = Arch(rawValue: argument) else { return nil }
+        value = a
+    }
+    var defaultValueDescription: String { value.rawValue }
+    static var allValueStrings: [String] { Arch.allCases.map(\.rawValue) }
+}
+
+struct ConfigArgument: ExpressibleByArgument {
+    let value: ConfigProfile
+    init(_ value: ConfigProfile) { self.value = value }
+    init?(argument: String) {
+        guard let c = ConfigProfile(rawValue: argument) else { return nil }
+        value = c
+    }
+    var defaultValueDescription: String { value.rawValue }
+    static var allValueStrings: [String] { ConfigProfile.allCases.map(\.rawValue) }
+}
+
+/// Write to standard error.
+func printError(_ s: String) {
+    FileHandle.standardError.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8))
+}
+
+/// Parse decimal or 0x-hex.
+func parseUInt64(_ s: String) -> UInt64? {
+    if s.hasPrefix("0x") || s.hasPrefix("0X") { return UInt64(s.dropFirst(2), radix: 16) }
+    return UInt64(s)
+}
