@@ -1,12 +1,45 @@
 /*
- * shim.c: the part of the C reference that does not depend on the variant: worlds and their
- * allocation tracker, operation names, the byte pattern and the digest (Specs/snapshot.md).
+ * shim.c: the part of the C reference that does not depend on the variant: worlds (their allocation
+ * tracker and data arena), operation names, the byte pattern and the digest (Specs/snapshot.md).
  */
+#define _DEFAULT_SOURCE 1 /* MAP_ANONYMOUS under -std=c11 */
+
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "CSKBuff.h"
 #include "skbref_world.h"
+
+/* Under ASan the arena's free space and freed objects are poisoned, as calloc'd blocks would be. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SKBREF_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define SKBREF_ASAN 1
+#endif
+#ifdef SKBREF_ASAN
+#include <sanitizer/asan_interface.h>
+#define SKBREF_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define SKBREF_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define SKBREF_POISON(p, n) ((void)(p), (void)(n))
+#define SKBREF_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+#ifndef MAP_NORESERVE
+#define MAP_NORESERVE 0
+#endif
+
+/* Fresh zero pages for [p, p + n), n a multiple of the page size: mapping them again drops the old ones. */
+static void *skbref_map(void *p, size_t n)
+{
+    int fixed = p ? MAP_FIXED : 0;
+    void *m = mmap(p, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | fixed, -1, 0);
+    return m == MAP_FAILED ? NULL : m;
+}
 
 struct skbref_world *skbref_world_create(uint32_t cache_bytes)
 {
@@ -14,16 +47,35 @@ struct skbref_world *skbref_world_create(uint32_t cache_bytes)
     if (cache_bytes == 0 || (cache_bytes & (cache_bytes - 1)) != 0)
         return NULL;
     struct skbref_world *w = calloc(1, sizeof(*w));
-    if (w)
-        w->cache_bytes = cache_bytes;
+    if (!w)
+        return NULL;
+    w->cache_bytes = cache_bytes;
+    w->arena = skbref_map(NULL, SKBREF_ARENA_SIZE);
+    if (!w->arena) {
+        free(w);
+        return NULL;
+    }
     return w;
 }
 
 void skbref_world_reset(struct skbref_world *w)
 {
     for (size_t i = 0; i < w->nblocks; i++)
-        free(w->blocks[i].p);
+        if (!w->blocks[i].in_arena)
+            free(w->blocks[i].p);
     w->nblocks = 0;
+    /* A new sequence: the arena starts over, zero-filled. A small used part is cleared in place (fresh
+     * pages would cost a fault each on the next sequence); a large one is mapped anew. */
+    if (w->arena_used) {
+        size_t page = 4096;
+        size_t n = (w->arena_used + page - 1) & ~(page - 1);
+        if (w->arena_used <= ((size_t)256 << 10) || !skbref_map(w->arena, n)) {
+            SKBREF_UNPOISON(w->arena, w->arena_used);
+            memset(w->arena, 0, w->arena_used);
+        }
+        w->arena_used = 0;
+    }
+    SKBREF_POISON(w->arena, w->arena_high);
 }
 
 void skbref_world_destroy(struct skbref_world *w)
@@ -31,6 +83,8 @@ void skbref_world_destroy(struct skbref_world *w)
     if (!w)
         return;
     skbref_world_reset(w);
+    SKBREF_UNPOISON(w->arena, w->arena_high);
+    munmap(w->arena, SKBREF_ARENA_SIZE);
     free(w->blocks);
     free(w);
 }
@@ -40,23 +94,52 @@ uint32_t skbref_world_live_allocations(const struct skbref_world *w)
     return (uint32_t)w->nblocks;
 }
 
-void *skbref_world_alloc(struct skbref_world *w, size_t size)
+/* Room for one more tracked block. */
+static int skbref_world_reserve(struct skbref_world *w)
 {
-    if (w->nblocks == w->capacity) {
-        size_t capacity = w->capacity ? 2 * w->capacity : 64;
-        struct skbref_block *blocks = realloc(w->blocks, capacity * sizeof(*blocks));
-        if (!blocks)
-            return NULL;
-        w->blocks = blocks;
-        w->capacity = capacity;
-    }
-    unsigned char *p = calloc(1, size ? size : 1);
-    if (!p)
-        return NULL;
+    if (w->nblocks < w->capacity)
+        return 1;
+    size_t capacity = w->capacity ? 2 * w->capacity : 64;
+    struct skbref_block *blocks = realloc(w->blocks, capacity * sizeof(*blocks));
+    if (!blocks)
+        return 0;
+    w->blocks = blocks;
+    w->capacity = capacity;
+    return 1;
+}
+
+static void *skbref_world_track(struct skbref_world *w, unsigned char *p, size_t size, int in_arena)
+{
     w->blocks[w->nblocks].p = p;
     w->blocks[w->nblocks].size = size;
+    w->blocks[w->nblocks].in_arena = in_arena;
+    w->blocks[w->nblocks].version = ++w->writes;
     w->nblocks++;
     return p;
+}
+
+void *skbref_world_alloc(struct skbref_world *w, size_t size)
+{
+    if (!skbref_world_reserve(w))
+        return NULL;
+    /* At least one byte, so that every block has its own address. */
+    unsigned char *p = calloc(1, size ? size : 1);
+    return p ? skbref_world_track(w, p, size, 0) : NULL;
+}
+
+void *skbref_world_arena_alloc(struct skbref_world *w, size_t size)
+{
+    /* Placed at the previous object's start plus its size rounded up to 64 (Specs/snapshot.md). */
+    if (size > SKBREF_ARENA_SIZE - w->arena_used || !skbref_world_reserve(w))
+        return NULL;
+    unsigned char *p = w->arena + w->arena_used;
+    size_t next = (w->arena_used + size + 63) & ~(size_t)63;
+    SKBREF_UNPOISON(p, size);
+    SKBREF_POISON(p + size, next - w->arena_used - size);
+    w->arena_used = next;
+    if (next > w->arena_high)
+        w->arena_high = next;
+    return skbref_world_track(w, p, size, 1);
 }
 
 /* Index of the block starting at start, or nblocks. Newest first: recent blocks are the likely ones. */
@@ -73,7 +156,10 @@ int skbref_world_free(struct skbref_world *w, const void *p)
     size_t i = skbref_world_index(w, (uintptr_t)p);
     if (i == w->nblocks)
         return -1;
-    free(w->blocks[i].p);
+    if (w->blocks[i].in_arena)
+        SKBREF_POISON(w->blocks[i].p, w->blocks[i].size); /* never reused within the sequence */
+    else
+        free(w->blocks[i].p);
     w->blocks[i] = w->blocks[--w->nblocks];
     return 0;
 }
@@ -157,25 +243,94 @@ const char *skbref_op_name(uint32_t op)
 }
 
 /* Byte k of a write with pattern p is (p * 157 + k) mod 256. */
-void skbref_fill_pattern(unsigned char *to, size_t n, uint32_t pattern)
+/* 0, 1, ..., 255, 0, 1, ...: byte k of a pattern is ramp[(start + k) & 255 ...], copied in chunks. */
+static const unsigned char *skbref_ramp(void)
 {
-    for (size_t k = 0; k < n; k++)
-        to[k] = (unsigned char)(pattern * 157u + (uint32_t)k);
+    static unsigned char ramp[512];
+    static int ready;
+    if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
+        unsigned char r[512];
+        for (int i = 0; i < 512; i++)
+            r[i] = (unsigned char)i;
+        memcpy(ramp, r, sizeof(r));
+        __atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
+    }
+    return ramp;
 }
 
-/* h = basis ^ n; per 8-byte little-endian word (the last zero-padded): h = (h ^ w) * K; h ^= h >> 32. */
+/* Byte k is (pattern * 157 + k) mod 256: a ramp, copied 256 bytes at a time. */
+void skbref_fill_pattern(unsigned char *to, size_t n, uint32_t pattern)
+{
+    const unsigned char *ramp = skbref_ramp();
+    unsigned start = (unsigned char)(pattern * 157u);
+    for (size_t k = 0; k < n; k += 256) {
+        size_t chunk = n - k < 256 ? n - k : 256;
+        memcpy(to + k, ramp + ((start + k) & 255), chunk);
+    }
+}
+
+#define SKBREF_K 0x9E3779B97F4A7C15ull
+
+static inline uint64_t skbref_mix(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * SKBREF_K;
+    return h ^ (h >> 32);
+}
+
+static inline uint64_t skbref_rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+
+/* Four lanes so the multiplies overlap (Specs/snapshot.md): word i, little endian, the last one
+ * zero-padded, goes to lane i % 4; the lanes are folded and mixed once more. */
 uint64_t skbref_digest(const unsigned char *p, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)n;
-    for (size_t i = 0; i < n; i += 8) {
-        unsigned char word[8] = {0};
-        size_t chunk = n - i < 8 ? n - i : 8;
-        memcpy(word, p + i, chunk);
-        uint64_t w = 0;
-        for (int b = 7; b >= 0; b--)
-            w = (w << 8) | word[b];
-        h = (h ^ w) * 0x9E3779B97F4A7C15ull;
-        h ^= h >> 32;
+    uint64_t h[4];
+    for (int j = 0; j < 4; j++)
+        h[j] = 0xcbf29ce484222325ull ^ (uint64_t)n ^ ((uint64_t)j * SKBREF_K);
+    size_t words = n / 8, i = 0;
+    for (; i + 4 <= words; i += 4)
+        for (int j = 0; j < 4; j++) {
+            uint64_t w;
+            memcpy(&w, p + 8 * (i + j), 8);
+            h[j] = skbref_mix(h[j], w);
+        }
+    for (; i < words; i++) {
+        uint64_t w;
+        memcpy(&w, p + 8 * i, 8);
+        h[i % 4] = skbref_mix(h[i % 4], w);
     }
-    return h;
+    if (n % 8) {
+        unsigned char last[8] = {0};
+        memcpy(last, p + 8 * words, n % 8);
+        uint64_t w;
+        memcpy(&w, last, 8);
+        h[words % 4] = skbref_mix(h[words % 4], w);
+    }
+    uint64_t r = h[0] ^ skbref_rotl(h[1], 17) ^ skbref_rotl(h[2], 31) ^ skbref_rotl(h[3], 47);
+    r = (r ^ (r >> 29)) * SKBREF_K;
+    return r ^ (r >> 32);
+}
+
+void skbref_world_written(struct skbref_world *w, uintptr_t start)
+{
+    for (size_t i = w->nblocks; i-- > 0;)
+        if ((uintptr_t)w->blocks[i].p == start) {
+            w->blocks[i].version = ++w->writes;
+            return;
+        }
+}
+
+uint64_t skbref_world_digest(struct skbref_world *w, const void *skb, const struct skbref_block *block, int64_t data,
+                             int64_t tail)
+{
+    struct skbref_digest_entry *e = &w->digests[((uintptr_t)skb >> 6) % SKBREF_DIGEST_CACHE];
+    if (e->skb != skb || e->head != (uintptr_t)block->p || e->version != block->version || e->data != data ||
+        e->tail != tail) {
+        e->skb = skb;
+        e->head = (uintptr_t)block->p;
+        e->version = block->version;
+        e->data = data;
+        e->tail = tail;
+        e->digest = skbref_digest(block->p + data, (size_t)(tail - data));
+    }
+    return e->digest;
 }

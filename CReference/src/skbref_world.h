@@ -2,10 +2,13 @@
  * skbref_world.h: the private side of a world (shim.c defines it, every variant uses it).
  *
  * A world owns every allocation the kernel helpers make while a call runs in it: each kmalloc
- * buffer, kmem_cache object, sk_buff head and fclone pair is one tracked calloc'd block, so reset can
- * free what the kernel code leaked or a BUG left behind, and every byte access can be checked against
- * the block it must stay in. It also holds the jump target of BUG()/panics/overflow for the call that
- * is running. A world is used by one thread at a time; nothing here is global.
+ * buffer, kmem_cache object, sk_buff head and fclone pair is one tracked block, so reset can free
+ * what the kernel code leaked or a BUG left behind, and every byte access can be checked against the
+ * block it must stay in. Data objects (kmalloc and the modelled cache of alloc_skb_from_cache) come
+ * from the world's 512 MiB arena, placed as Specs/snapshot.md says so that differences between data
+ * addresses equal the Swift model's; sk_buff heads are calloc'd. The world also holds the jump target
+ * of BUG()/panics/overflow for the running call. A world is used by one thread at a time; nothing here
+ * is global.
  */
 #ifndef SKBREF_WORLD_H
 #define SKBREF_WORLD_H
@@ -18,30 +21,58 @@
 
 #define SKBREF_HIDDEN __attribute__((visibility("hidden")))
 
-/* One tracked allocation: [p, p + size). */
+/* The data arena of one sequence (Specs/snapshot.md): kmalloc fails once it is used up. */
+#define SKBREF_ARENA_SIZE ((size_t)512 << 20)
+
+/* One tracked allocation: [p, p + size), in the arena or calloc'd. */
 struct skbref_block {
     unsigned char *p;
     size_t size;
+    int in_arena;
+    uint64_t version;               /* changes whenever its bytes are written (cached digests) */
 };
+
+/* A digest of [data, tail) already computed, and what it was computed from. */
+struct skbref_digest_entry {
+    const void *skb;
+    uintptr_t head;
+    uint64_t version;
+    int64_t data, tail;
+    uint64_t digest;
+};
+
+#define SKBREF_DIGEST_CACHE 64
 
 struct skbref_world {
     uint32_t cache_bytes;           /* SMP_CACHE_BYTES of the target */
     struct skbref_block *blocks;    /* live allocations, unordered */
     size_t nblocks;
     size_t capacity;
+    unsigned char *arena;           /* SKBREF_ARENA_SIZE bytes, mmap'd */
+    size_t arena_used;              /* the next data object goes at arena + arena_used */
+    size_t arena_high;              /* the most ever used, for ASan's shadow */
+    uint64_t writes;                /* numbers writes and new blocks; never reset */
+    struct skbref_digest_entry digests[SKBREF_DIGEST_CACHE]; /* by skb address */
     jmp_buf bug_jump;               /* set by a variant's apply for the call it runs */
     int32_t fail_kind;              /* enum skbref_kind of the BUG/panic/overflow that jumped */
     int64_t fail_value;             /* enum skbref_bug for SKBREF_BUG, else 0 */
 };
 
-/* A zero-filled block of size bytes (at least one byte is reserved so the address is unique), or NULL. */
+/* A zero-filled calloc'd block of size bytes (sk_buff heads and fclone pairs), or NULL. */
 SKBREF_HIDDEN void *skbref_world_alloc(struct skbref_world *w, size_t size);
+/* A zero-filled data object of size bytes from the arena, or NULL once the arena is used up. */
+SKBREF_HIDDEN void *skbref_world_arena_alloc(struct skbref_world *w, size_t size);
 /* Frees the block starting at p; returns 0, or -1 when no tracked block starts at p. */
 SKBREF_HIDDEN int skbref_world_free(struct skbref_world *w, const void *p);
 /* The tracked block that starts exactly at start, or NULL. */
 SKBREF_HIDDEN const struct skbref_block *skbref_world_block(const struct skbref_world *w, uintptr_t start);
 /* 1 if [p, p + n) lies inside one tracked block (n > 0). */
 SKBREF_HIDDEN int skbref_world_owns(const struct skbref_world *w, uintptr_t p, size_t n);
+/* Record that bytes of the block starting at start were written. */
+SKBREF_HIDDEN void skbref_world_written(struct skbref_world *w, uintptr_t start);
+/* The digest of [p, p + n), from the cache when neither the skb's range nor its block changed. */
+SKBREF_HIDDEN uint64_t skbref_world_digest(struct skbref_world *w, const void *skb, const struct skbref_block *block,
+                                           int64_t data, int64_t tail);
 /* Ends the running call: records the outcome and longjmps back into apply. */
 SKBREF_HIDDEN _Noreturn void skbref_world_fail(struct skbref_world *w, int32_t kind, int64_t value);
 

@@ -19,7 +19,6 @@
 #endif
 #define SKBUFF_IMPL_INCLUDED 1
 
-#include <limits.h>
 #include <stdalign.h>
 #include <string.h>
 
@@ -150,20 +149,27 @@ static int atomic_dec_and_test(atomic_t *v)
     return atomic_sub_return(1, v) == 0;
 }
 
-/* A slab cache: objects of one size. The model's caches are descriptions; objects are tracked blocks. */
+/*
+ * A slab cache: objects of one size. The model's caches are descriptions; objects are tracked blocks.
+ * Data caches (alloc_skb_from_cache's) take their objects from the world's data arena, like kmalloc;
+ * the sk_buff caches do not (Specs/snapshot.md: only data addresses are shared with the Swift model).
+ */
 struct kmem_cache {
     const char *name;
     size_t size;
+    int data_arena;
 };
 /* net/core/skbuff.c: the two sk_buff caches (an array, so the name is a pointer as in the kernel). */
-static const struct kmem_cache skbuff_head_cache[1] = {{"skbuff_head_cache", sizeof(struct sk_buff)}};
+static const struct kmem_cache skbuff_head_cache[1] = {{"skbuff_head_cache", sizeof(struct sk_buff), 0}};
 static const struct kmem_cache skbuff_fclone_cache[1] = {
-    {"skbuff_fclone_cache", 2 * sizeof(struct sk_buff) + sizeof(atomic_t)}};
+    {"skbuff_fclone_cache", 2 * sizeof(struct sk_buff) + sizeof(atomic_t), 0}};
 
 /* kmem_cache_alloc: a zeroed object of the cache, or NULL. */
 static void *kmem_cache_alloc(const struct kmem_cache *cachep, gfp_t flags)
 {
     (void)flags;
+    if (cachep->data_arena)
+        return skbref_world_arena_alloc(skbref_current, cachep->size);
     return skbref_world_alloc(skbref_current, cachep->size);
 }
 
@@ -175,13 +181,16 @@ static void kmem_cache_free(const struct kmem_cache *cachep, void *objp)
     skbref_world_free(skbref_current, objp);
 }
 
-/* kmalloc: zeroed memory, or NULL above KMALLOC_MAX_SIZE (spec section 8; size classes not modelled). */
+/*
+ * kmalloc: zeroed memory from the data arena; NULL above KMALLOC_MAX_SIZE (spec section 8; size
+ * classes not modelled) or once the arena is used up (Specs/snapshot.md).
+ */
 static void *kmalloc(size_t size, gfp_t flags)
 {
     (void)flags;
     if (size > KMALLOC_MAX_SIZE)
         return NULL;
-    return skbref_world_alloc(skbref_current, size);
+    return skbref_world_arena_alloc(skbref_current, size);
 }
 
 /* kfree: NULL is a no-op; also takes kmem_cache objects, as alloc_skb_from_cache's buffers (spec 1). */
@@ -345,15 +354,19 @@ static void skb_checked_memcpy(struct skb_window to_w, void *to, struct skb_wind
 {
     skb_access_check(to_w, to, n);
     skb_access_check(from_w, from, n);
-    if (n)
+    if (n) {
         memcpy(to, from, n);
+        skbref_world_written(skbref_current, to_w.base);
+    }
 }
 
 static void skb_checked_memset(struct skb_window w, void *p, int c, size_t n)
 {
     skb_access_check(w, p, n);
-    if (n)
+    if (n) {
         memset(p, c, n);
+        skbref_world_written(skbref_current, w.base);
+    }
 }
 
 /** skb_shinfo - the skb_shared_info at skb_end_pointer(); accessing it outside the allocation is overflow. */
@@ -1155,6 +1168,7 @@ static void skbref_put_pattern(struct sk_buff *skb, unsigned char *old_tail, int
         return;
     skb_access_check(skb_linear_window(skb), old_tail, len);
     skbref_fill_pattern(old_tail, len, pattern);
+    skbref_world_written(skbref_current, (uintptr_t)skb->head);
 }
 
 /* skb_push/__skb_push wrote pattern bytes at the new data. */
@@ -1162,6 +1176,7 @@ static void skbref_push_pattern(struct sk_buff *skb, unsigned int len, uint32_t 
 {
     skb_access_check(skb_linear_window(skb), skb->data, len);
     skbref_fill_pattern(skb->data, len, pattern);
+    skbref_world_written(skbref_current, (uintptr_t)skb->head);
 }
 
 /* Runs one call; BUG/panic/overflow leave through skbref_world_fail. */
@@ -1190,7 +1205,7 @@ static void skbref_run(const struct skbref_call *call, struct skbref_result *r)
         break;
     case SKBREF_OP_alloc_skb_from_cache: {
         /* kmem_cache_create of an object size above KMALLOC_MAX_SIZE fails (Specs/snapshot.md). */
-        struct kmem_cache cache = {"skbref_from_cache", u0};
+        struct kmem_cache cache = {"skbref_from_cache", u0, 1};
         skbref_skb_result(r, u0 > KMALLOC_MAX_SIZE ? NULL : alloc_skb_from_cache(&cache, u1, GFP_ATOMIC));
         break;
     }
@@ -1390,7 +1405,7 @@ static void skbref_state(struct skbref_world *w, const void *p, struct skbref_st
     if (0 <= out->data && out->data <= out->tail && out->tail <= out->end && buf &&
         (uint64_t)out->end <= buf->size) {
         out->digest_valid = 1;
-        out->digest = skbref_digest(skb->head + out->data, (size_t)(out->tail - out->data));
+        out->digest = skbref_world_digest(w, skb, buf, out->data, out->tail);
     }
     if (buf && out->end >= 0 && (uint64_t)out->end <= buf->size &&
         sizeof(struct skb_shared_info) <= buf->size - (uint64_t)out->end) {
