@@ -70,6 +70,12 @@ public struct StructLayout: Hashable, Sendable {
     public var align: Int
     public var fields: [LayoutField]
 
+    public init(size: Int, align: Int, fields: [LayoutField]) {
+        self.size = size
+        self.align = align
+        self.fields = fields
+    }
+
     public func field(_ name: String) -> LayoutField? { fields.first { $0.name == name } }
 
     static func compute(fields: [CField], arch: Arch, isUnion: Bool) -> StructLayout {

@@ -1,0 +1,119 @@
+import Foundation
+import SKBuff
+
+/// What `skbdiff layout` is asked to do.
+public struct LayoutCheckOptions: Sendable {
+    /// Narrowing: nil means every value.
+    public var arch: Arch?
+    public var representation: RepresentationKind?
+    public var config: ConfigProfile?
+    /// --header: parse this file instead of CReference/include/CSKBuff.h.
+    public var header: String?
+    /// Where CReference is looked for (and upwards from it).
+    public var directory: String
+    public var libclang: LibClangSearch
+
+    public init(arch: Arch? = nil, representation: RepresentationKind? = nil, config: ConfigProfile? = nil, header: String? = nil,
+                directory: String = FileManager.default.currentDirectoryPath, libclang: LibClangSearch = LibClangSearch()) {
+        self.arch = arch
+        self.representation = representation
+        self.config = config
+        self.header = header
+        self.directory = directory
+        self.libclang = libclang
+    }
+}
+
+/// The names the sources go by in reports.
+public enum LayoutSourceName {
+    public static let swiftModel = "Swift layout"
+    public static let libclang = "libclang"
+    public static let cReference = "C reference"
+    public static let memoryLayout = "MemoryLayout"
+    public static let expectation = "expectation file"
+}
+
+/// The outcome of one check: what libclang measured, what was compared, and every disagreement.
+public struct LayoutReport: Sendable {
+    public var libclang: LibClang
+    public var header: LayoutHeader
+    public var targets: [LayoutTarget]
+    /// libclang's layouts, one per target, in target order.
+    public var measured: [TargetLayout]
+    /// Warnings clang printed (errors stop the check), without repeats.
+    public var warnings: [ClangDiagnostic]
+    /// One line per comparison made, for the summary.
+    public var compared: [String]
+    public var differences: [LayoutDifference]
+    public var sizing: SizingReport
+
+    /// 0 when every source agrees, 1 otherwise.
+    public var exitCode: Int32 { differences.isEmpty ? 0 : 1 }
+
+    /// pahole-style layouts of every selected target, then the sizing report and the verdict.
+    public var text: String {
+        var sections = measured.flatMap { layout in
+            LayoutStructKind.allCases.map { PaholeRenderer.render(layout[$0], $0, target: layout.target) }
+        }
+        if !sizing.isEmpty { sections.append(sizing.text) }
+        sections.append(verdict)
+        return sections.joined(separator: "\n\n") + "\n"
+    }
+
+    /// What was compared and whether it agreed; the table of differences when not.
+    public var verdict: String {
+        var lines = ["libclang: \(libclang.path) (\(libclang.version))", "header: \(header.path)"]
+        lines += compared
+        if differences.isEmpty {
+            lines.append("all layouts agree (\(plural(targets.count, "target")))")
+        } else {
+            lines.append("\(plural(differences.count, "difference")):")
+            lines.append(LayoutComparison.table(differences))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// `--json`: the records libclang measured.
+    public func json() throws -> String { try LayoutJSON.encode(measured) + "\n" }
+}
+
+public enum LayoutCheck {
+    /// Parses the header with libclang for every selected target and compares it field by field with
+    /// the Swift layout engine; on an x86_64 host also the compiled C reference's descriptors and
+    /// MemoryLayout of its imported structs. Throws a LayoutError when the check cannot run.
+    public static func run(_ options: LayoutCheckOptions) throws -> LayoutReport {
+        let targets = LayoutTarget.selected(arch: options.arch, representation: options.representation, config: options.config)
+        let header = try options.header.map(LayoutHeader.init(path:)) ?? LayoutHeader.locate(from: options.directory)
+        let libclang = try LibClang.locate(options.libclang)
+        var measured: [TargetLayout] = []
+        var warnings: [ClangDiagnostic] = []
+        for target in targets {
+            let reading = try libclang.readLayout(target, header: header)
+            measured.append(reading.layout)
+            warnings += reading.warnings.filter { !warnings.contains($0) }
+        }
+
+        var differences: [LayoutDifference] = []
+        var compared = ["compared: \(LayoutSourceName.libclang) against the \(LayoutSourceName.swiftModel) for "
+                        + targets.map(\.description).joined(separator: ", ")]
+        for layout in measured {
+            differences += LayoutComparison.compare(.swiftModel(layout.target), LayoutSourceName.swiftModel, with: layout, LayoutSourceName.libclang)
+        }
+        let host = targets.filter(CReferenceLayout.covers)
+        if !host.isEmpty {
+            for target in host {
+                differences += LayoutComparison.compare(.swiftModel(target), LayoutSourceName.swiftModel,
+                                                        with: CReferenceLayout.compiled(target)!, LayoutSourceName.cReference)
+                differences += LayoutComparison.compare(.swiftModel(target), LayoutSourceName.swiftModel,
+                                                        with: CReferenceLayout.imported(target)!, LayoutSourceName.memoryLayout, partial: true)
+            }
+            compared.append("compared: the \(LayoutSourceName.cReference)'s descriptors (compiled for this host) and \(LayoutSourceName.memoryLayout)"
+                            + " of its imported structs (ordinary fields) against the \(LayoutSourceName.swiftModel) for "
+                            + host.map(\.description).joined(separator: ", "))
+        }
+        let sizing = SizingReport(measured, source: LayoutSourceName.libclang)
+        differences += sizing.i386Differences
+        return LayoutReport(libclang: libclang, header: header, targets: targets, measured: measured, warnings: warnings,
+                            compared: compared, differences: differences, sizing: sizing)
+    }
+}

@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import SKBLayout
+import SKBuff
+
+/// `skbdiff layout`: header fidelity. libclang against the Swift layout engine, and on an x86_64 host
+/// the compiled C reference and MemoryLayout of its imported structs.
+struct LayoutCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "layout",
+        abstract: "Check struct sk_buff and struct skb_shared_info, field by field, with libclang.",
+        discussion: """
+        CReference/include/CSKBuff.h is parsed with libclang for i386 and x86_64
+        (-target <arch>-unknown-linux-gnu), with sk_buff_data_t as an offset (OFF,
+        -DNET_SKBUFF_DATA_USES_OFFSET) and as a pointer (PTR), for each CONFIG
+        profile (minimal, typical, distro): 12 targets. For each, libclang gives
+        the size and alignment of both structs, the offset and size of every field
+        (bit offset and width of bit-fields; the anonymous csum union flattened)
+        and sizeof(sk_buff_data_t). Compared field by field:
+          - libclang against the Swift model's layout engine (SKBuff/Layout.swift);
+          - on an x86_64 host, for the x86_64 targets, the compiled C reference's
+            descriptors (off_minimal_skbref_variant, ...) and MemoryLayout of the
+            structs Swift imports from it (ordinary fields) against the same.
+        The report is pahole's: each field with its offset and size, holes,
+        padding and 64-byte cache-line boundaries marked, and a summary. Then
+        what OFF saves over PTR on x86_64, and why that is not 5 x 4 = 20 bytes,
+        and the check that OFF and PTR give one layout on i386.
+
+        libclang is loaded at run time (no clang-c headers needed), from:
+          1. LIBCLANG_PATH: a libclang.so, or a directory holding libclang.so
+             or libclang-N.so; nothing else is tried when it is set;
+          2. Debian's libclang-dev (apt-get install libclang-dev), newest first:
+             /usr/lib/llvm-*/lib/libclang.so*, /usr/lib/<multiarch>/libclang-*.so*;
+          3. the Swift toolchain's: usr/lib/libclang.so beside the swift found
+             on PATH, then /opt/swift/usr/lib/libclang.so.
+        The header is parsed with -ffreestanding -nostdlibinc: clang's own
+        stddef.h and stdint.h, never the host's libc headers.
+
+        Examples:
+          skbdiff layout                                all 12 targets
+          skbdiff layout --arch x86_64 --config distro  narrow the targets
+          skbdiff layout --json > layouts.json          machine-readable records
+          skbdiff layout --write-expectations Specs/layouts
+                                        regenerate the expectations; review the diff
+
+        Exit codes: 0 every source agrees; 1 some field differs (a table of the
+        differences is printed); 2 bad usage, no libclang, or a header clang
+        rejects (with clang's diagnostics).
+        """
+    )
+
+    @Option(help: "Only this architecture.")
+    var arch: ArchArgument?
+
+    @Option(help: "Only this sk_buff_data_t representation: offset (OFF) or pointer (PTR).")
+    var representation: RepresentationArgument?
+
+    @Option(help: "Only this CONFIG profile.")
+    var config: ConfigArgument?
+
+    @Flag(help: "Print JSON records, one per (arch, representation, config, struct), instead of the pahole-style report.")
+    var json = false
+
+    @Option(help: ArgumentHelp("Parse this header instead of CReference/include/CSKBuff.h (found from the current directory upwards); its directory is the include path.",
+                               valueName: "path"))
+    var header: String?
+
+    @Option(name: .customLong("write-expectations"),
+            help: ArgumentHelp("Write the layouts libclang measured, one file per target, into this directory (Specs/layouts), then check as usual.",
+                               valueName: "dir"))
+    var writeExpectations: String?
+
+    func run() throws {
+        let options = LayoutCheckOptions(arch: arch?.value, representation: representation?.value, config: config?.value, header: header)
+        let report: LayoutReport
+        do {
+            report = try LayoutCheck.run(options)
+            if let directory = writeExpectations {
+                for path in try ExpectationFile.write(report.measured, directory: directory) { printError("wrote \(path)") }
+            }
+        } catch let error as LayoutError {
+            printError("skbdiff layout: \(error)")
+            throw ExitCode(2)
+        }
+        for warning in report.warnings { printError(warning.text) }
+        if json {
+            print(try report.json(), terminator: "")
+            if !report.differences.isEmpty { printError(report.verdict) }
+        } else {
+            print(report.text, terminator: "")
+        }
+        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+    }
+}
+
+struct RepresentationArgument: ExpressibleByArgument {
+    let value: RepresentationKind
+    init?(argument: String) {
+        guard let r = RepresentationKind(rawValue: argument) else { return nil }
+        value = r
+    }
+    static var allValueStrings: [String] { RepresentationKind.allCases.map(\.rawValue) }
+}
