@@ -24,10 +24,18 @@ let package = Package(
         // The engine: operations, executors, generator, comparator, shrinker, seed files, layouts.
         .target(
             name: "SKBDiff", dependencies: ["SKBuff", "CSKBuff"],
-            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
+            swiftSettings: [
+                .unsafeFlags(["-O"], .when(configuration: .debug)),
+                // The model's state lives in class-held arrays; the dynamic exclusivity checks on them
+                // cost more than the helpers themselves (measured with perf).
+                .unsafeFlags(["-enforce-exclusivity=unchecked"]),
+            ]
         ),
+        // The few libclang types and function signatures the layout checker uses, declared by us:
+        // a fresh machine has no clang-c headers, and libclang itself is loaded at run time.
+        .target(name: "CLibClang"),
         // Header fidelity: libclang (loaded at run time) against the Swift layout engine and the C reference.
-        .target(name: "SKBLayout", dependencies: ["SKBuff", "CSKBuff"]),
+        .target(name: "SKBLayout", dependencies: ["SKBuff", "CSKBuff", "CLibClang"]),
         // The command line only.
         .executableTarget(
             name: "skbdiff",

@@ -95,6 +95,11 @@ struct RepresentationComparator {
             } else if d.field == "outcome", call.op == .skb_mac_header_was_set, off.0 == .ok(1), ptr.0 == .ok(0),
                       ptr.1.first(where: { $0.reference == call.target })?.state.mac == .unset {
                 met.append(.macHeaderWasSetFresh)
+            } else if d.field == "outcome", call.op == .skb_mac_header_was_set, off.0 == .ok(0), ptr.0 == .ok(1),
+                      off.1.first(where: { $0.reference == call.target })?.state.mac == .wild {
+                // A never-set mac_header rebased by exactly -1 under OFF is ~0U, the value
+                // skb_mac_header_was_set takes for "unset"; under PTR it is a wild non-NULL pointer.
+                if !met.contains(.unsetHeaderRebased) { met.append(.unsetHeaderRebased) }
             } else {
                 remaining.append(d)
             }

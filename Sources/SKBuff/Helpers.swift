@@ -27,7 +27,7 @@ extension Kernel {
 
     /// The common tail of __alloc_skb and alloc_skb_from_cache: memset up to tail, truesize, users,
     /// head = data = tail, end = tail + size, and the shared info at the end.
-    @inlinable @usableFromInline
+    @inlinable
     func initialiseHead(_ skb: SKB, buffer: Int32, size: UInt32) throws(KernelStop) {
         var s = SKBuff<R>()
         s.truesize = size &+ sizing.skBuff
@@ -267,7 +267,7 @@ extension Kernel {
     }
 
     /// __kfree_skb: skb_release_all (only skb_release_data is observable here), then kfree_skbmem.
-    @inlinable @usableFromInline
+    @inlinable
     func __kfree_skb(_ skb: SKB) throws(KernelStop) {
         try skb_release_data(skb)
         try kfree_skbmem(skb)
@@ -275,7 +275,7 @@ extension Kernel {
 
     /// skb_release_data: free the buffer if !cloned, or when dataref drops to 0
     /// (by (1 << 16) + 1 when nohdr). An uncloned skb never decrements dataref.
-    @inlinable @usableFromInline
+    @inlinable
     func skb_release_data(_ skb: SKB) throws(KernelStop) {
         let s = self[skb]
         if s.cloned {
@@ -287,7 +287,7 @@ extension Kernel {
     }
 
     /// kfree_skbmem: by fclone state; a CLONE marks itself UNAVAILABLE so the slot can be reused.
-    @inlinable @usableFromInline
+    @inlinable
     func kfree_skbmem(_ skb: SKB) throws(KernelStop) {
         switch self[skb].fclone {
         case .unavailable:
@@ -322,7 +322,7 @@ extension Kernel {
 
     /// __skb_clone: copy the header and the buffer pointers, users = 1, cloned = 1, nohdr = 0;
     /// then dataref++ and cloned = 1 on the original. Data and shinfo are shared.
-    @inlinable @usableFromInline
+    @inlinable
     func __skb_clone(_ n: SKB, _ skb: SKB) throws(KernelStop) -> SKB {
         let s = self[skb]
         let headroom = skb_headroom(skb)
@@ -349,7 +349,7 @@ extension Kernel {
 
     /// __copy_skb_header: the fields both clone and copy take over as they are, including the three
     /// headers, raw (no rebasing), and the csum union.
-    @inlinable @usableFromInline
+    @inlinable
     func __copy_skb_header(_ new: inout SKBuff<R>, _ old: SKBuff<R>) {
         new.transportHeader = old.transportHeader
         new.networkHeader = old.networkHeader
@@ -380,7 +380,7 @@ extension Kernel {
 
     /// copy_skb_header: __copy_skb_header; under PTR only, the headers are rebased by
     /// new->data - old->data (quirk 1: an unset header becomes wild); the gso fields are copied.
-    @inlinable @usableFromInline
+    @inlinable
     func copy_skb_header(_ new: SKB, _ old: SKB) throws(KernelStop) {
         let o = self[old]
         let offset = Int64(bitPattern: (self[new].data &- o.data) & mask)
@@ -401,7 +401,7 @@ extension Kernel {
 
     /// skb_copy_bits for a linear skb: copy len bytes from data + offset (offset may be negative, into
     /// the headroom) to `to`; -EFAULT when offset > len - len.
-    @inlinable @usableFromInline
+    @inlinable
     func skb_copy_bits(_ skb: SKB, _ offset: Int32, to: (skb: SKB, offset: Int64), _ len: Int32) throws(KernelStop) -> Int32 {
         let s = self[skb]
         var offset = offset
@@ -561,7 +561,7 @@ extension Kernel {
 
     /// __skb_cow: headroom at least NET_SKB_PAD; expand by ALIGN(delta, NET_SKB_PAD) when short of
     /// headroom or when `cloned`.
-    @inlinable @usableFromInline
+    @inlinable
     func __skb_cow(_ skb: SKB, _ headroom: UInt32, cloned: Int32) throws(KernelStop) -> Int32 {
         var headroom = headroom
         var delta: Int32 = 0
@@ -610,7 +610,7 @@ extension Kernel {
     }
 
     /// memset(skb->data + skb->len, 0, pad)
-    @inlinable @usableFromInline
+    @inlinable
     func zeroAfterLen(_ skb: SKB, _ pad: Int32) throws(KernelStop) {
         let s = self[skb]
         let start = arch.signedDifference((s.data &+ UInt64(s.len)) & mask, s.head)

@@ -163,14 +163,14 @@ public final class Kernel<R: DataRepresentation> {
     // MARK: Kernel services: slab, kmalloc, checked memory
 
     /// kmem_cache_alloc from skbuff_head_cache (count 1) or skbuff_fclone_cache (count 2).
-    @inlinable @usableFromInline
+    @inlinable
     func kmemCacheAlloc(count: Int) -> SKB {
         let index = Int32(slots.count)
         for _ in 0..<count { slots.append(HeadSlot()) }
         return SKB(index: index)
     }
 
-    @inlinable @usableFromInline
+    @inlinable
     func kmemCacheFree(_ skb: SKB, count: Int) throws(KernelStop) {
         for i in Int(skb.index)..<(Int(skb.index) + count) {
             guard slots[i].live else { throw .bug(.badFree) }
@@ -181,7 +181,7 @@ public final class Kernel<R: DataRepresentation> {
     /// kmalloc (or a cache object) of `size` bytes, zero-filled; nil above KMALLOC_MAX_SIZE or when
     /// the world's data arena is used up. Addresses grow by the size rounded up to 64 and are never
     /// reused within a sequence, as in the C reference's arena (Specs/snapshot.md).
-    @inlinable @usableFromInline
+    @inlinable
     func kmalloc(_ size: UInt64) -> Int32? {
         guard size <= Kernel.kmallocMaxSize, nextAddress - arch.pageOffset + size <= Kernel.arenaSize else { return nil }
         let base = nextAddress
@@ -193,7 +193,7 @@ public final class Kernel<R: DataRepresentation> {
         return Int32(buffers.count - 1)
     }
 
-    @inlinable @usableFromInline
+    @inlinable
     func kfree(_ buffer: Int32) throws(KernelStop) {
         guard buffer >= 0, buffers[Int(buffer)].live else { throw .bug(.badFree) }
         buffers[Int(buffer)].live = false
@@ -202,7 +202,7 @@ public final class Kernel<R: DataRepresentation> {
 
     /// The byte range [start, start + count) of a buffer's data area [0, limit), or `overflow`
     /// before anything is touched (Specs/snapshot.md, "Bytes"). count is a size_t.
-    @inlinable @usableFromInline
+    @inlinable
     func checkedRange(_ buffer: Int32, start: Int64, count: UInt64, limit: Int64) throws(KernelStop) -> Range<Int> {
         if count == 0 { return 0..<0 }
         guard buffer >= 0, buffers[Int(buffer)].live else { throw .overflow }
@@ -214,7 +214,7 @@ public final class Kernel<R: DataRepresentation> {
     }
 
     /// memcpy between data areas, checked on both sides.
-    @inlinable @usableFromInline
+    @inlinable
     func copyBytes(to dst: (buffer: Int32, start: Int64, limit: Int64),
                    from src: (buffer: Int32, start: Int64, limit: Int64), count: UInt64) throws(KernelStop) {
         let s = try checkedRange(src.buffer, start: src.start, count: count, limit: src.limit)
@@ -236,13 +236,13 @@ public final class Kernel<R: DataRepresentation> {
     }
 
     /// memset(p, 0, count) inside a data area.
-    @inlinable @usableFromInline
+    @inlinable
     func zeroBytes(_ buffer: Int32, start: Int64, count: UInt64, limit: Int64) throws(KernelStop) {
         let r = try checkedRange(buffer, start: start, count: count, limit: limit)
         writes &+= 1
         buffers[Int(buffer)].version = writes
-        buffers[Int(buffer)].bytes.withUnsafeMutableBufferPointer { b in
-            for i in r { b[i] = 0 }
+        buffers[Int(buffer)].bytes.withUnsafeMutableBytes { b in
+            _ = UnsafeMutableRawBufferPointer(rebasing: b[r]).initializeMemory(as: UInt8.self, repeating: 0)
         }
     }
 
@@ -253,24 +253,20 @@ public final class Kernel<R: DataRepresentation> {
         let r = try checkedRange(s.buffer, start: start, count: UInt64(count), limit: endOffset(s))
         writes &+= 1
         buffers[Int(s.buffer)].version = writes
-        buffers[Int(s.buffer)].bytes.withUnsafeMutableBufferPointer { b in
-            var k = 0
-            for i in r {
-                b[i] = PacketBytes.pattern(pattern, k)
-                k += 1
-            }
+        buffers[Int(s.buffer)].bytes.withUnsafeMutableBytes { b in
+            PacketBytes.fill(UnsafeMutableRawBufferPointer(rebasing: b[r]), pattern: pattern)
         }
     }
 
     /// skb_shinfo(skb): the struct skb_shared_info at head + end, which must be where one was written.
-    @inlinable @usableFromInline
+    @inlinable
     func shinfoBuffer(_ s: SKBuff<R>) throws(KernelStop) -> Int {
         guard s.buffer >= 0, buffers[Int(s.buffer)].live, buffers[Int(s.buffer)].shinfoAt == endOffset(s)
         else { throw .overflow }
         return Int(s.buffer)
     }
 
-    @inlinable @usableFromInline
+    @inlinable
     func shinfo(_ skb: SKB) throws(KernelStop) -> SharedInfo {
         buffers[try shinfoBuffer(self[skb])].shinfo
     }
@@ -287,25 +283,25 @@ public final class Kernel<R: DataRepresentation> {
     }
 
     /// Offsets from head, as the kernel's pointer (or offset) arithmetic gives them.
-    @inlinable @usableFromInline
+    @inlinable
     @inline(__always) func dataOffset(_ s: SKBuff<R>) -> Int64 { arch.signedDifference(s.data, s.head) }
-    @inlinable @usableFromInline
+    @inlinable
     @inline(__always) func tailOffset(_ s: SKBuff<R>) -> Int64 { R.offset(s.tail, head: s.head, arch: arch) }
-    @inlinable @usableFromInline
+    @inlinable
     @inline(__always) func endOffset(_ s: SKBuff<R>) -> Int64 { R.offset(s.end, head: s.head, arch: arch) }
 
     /// SKB_DATA_ALIGN on an `unsigned int` (wraps at 2^32).
-    @inlinable @usableFromInline
+    @inlinable
     @inline(__always) func SKB_DATA_ALIGN(_ x: UInt32) -> UInt32 { (x &+ (target.cacheLine - 1)) & ~(target.cacheLine - 1) }
     /// SKB_DATA_ALIGN on an `int`: the same bits in int arithmetic.
-    @inlinable @usableFromInline
+    @inlinable
     @inline(__always) func SKB_DATA_ALIGN(_ x: Int32) -> Int32 { Int32(bitPattern: SKB_DATA_ALIGN(UInt32(bitPattern: x))) }
 
     /// `size + sizeof(struct skb_shared_info)` as a size_t of the target.
-    @inlinable @usableFromInline
+    @inlinable
     @inline(__always) func withSharedInfo(_ size: Int64) -> UInt64 { (UInt64(bitPattern: size) &+ UInt64(shinfoSize)) & mask }
 
-    @inlinable @usableFromInline
+    @inlinable
     @inline(__always) func update(_ skb: SKB, _ body: (inout SKBuff<R>) -> Void) {
         body(&slots[Int(skb.index)].skb)
     }

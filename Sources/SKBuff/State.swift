@@ -162,27 +162,67 @@ public enum PacketBytes {
         UInt8(truncatingIfNeeded: pattern &* 157 &+ UInt32(truncatingIfNeeded: k))
     }
 
+    @usableFromInline static let k: UInt64 = 0x9E37_79B9_7F4A_7C15
+
+    @inlinable @inline(__always)
+    static func mix(_ h: UInt64, _ w: UInt64) -> UInt64 {
+        let m = (h ^ w) &* k
+        return m ^ (m >> 32)
+    }
+
+    /// Four lanes so the multiplies overlap: word i (little endian, the last zero-padded) goes to
+    /// lane i % 4; the lanes are folded and mixed once more (Specs/snapshot.md).
     @inlinable public static func digest(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         let n = bytes.count
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(n)
+        let seed: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(n)
+        var h0 = seed, h1 = seed ^ k, h2 = seed ^ (2 &* k), h3 = seed ^ (3 &* k)
+        let words = n / 8
         var i = 0
-        while i + 8 <= n {
-            let w = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            h = (h ^ w) &* 0x9E37_79B9_7F4A_7C15
-            h ^= h >> 32
-            i += 8
+        func word(_ i: Int) -> UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)) }
+        while i + 4 <= words {
+            h0 = mix(h0, word(i))
+            h1 = mix(h1, word(i + 1))
+            h2 = mix(h2, word(i + 2))
+            h3 = mix(h3, word(i + 3))
+            i += 4
         }
-        if i < n {
-            var w: UInt64 = 0
-            var shift: UInt64 = 0
-            while i < n {
-                w |= UInt64(bytes[i]) << shift
-                shift += 8
-                i += 1
+        func fold(_ lane: Int, _ w: UInt64) {
+            switch lane {
+            case 0: h0 = mix(h0, w)
+            case 1: h1 = mix(h1, w)
+            case 2: h2 = mix(h2, w)
+            default: h3 = mix(h3, w)
             }
-            h = (h ^ w) &* 0x9E37_79B9_7F4A_7C15
-            h ^= h >> 32
         }
-        return h
+        while i < words {
+            fold(i % 4, word(i))
+            i += 1
+        }
+        if n % 8 != 0 {
+            var w: UInt64 = 0
+            for b in 0..<(n % 8) { w |= UInt64(bytes[8 * words + b]) << (8 * UInt64(b)) }
+            fold(words % 4, w)
+        }
+        func rotl(_ x: UInt64, _ r: UInt64) -> UInt64 { (x << r) | (x >> (64 - r)) }
+        var r = h0 ^ rotl(h1, 17) ^ rotl(h2, 31) ^ rotl(h3, 47)
+        r = (r ^ (r >> 29)) &* k
+        return r ^ (r >> 32)
+    }
+
+    /// 0, 1, ..., 255, 0, 1, ...: a pattern is a ramp, copied 256 bytes at a time.
+    @usableFromInline static let ramp: [UInt8] = (0..<512).map { UInt8(truncatingIfNeeded: $0) }
+
+    /// Write `count` pattern bytes at `to`: byte k is (pattern * 157 + k) mod 256.
+    @inlinable public static func fill(_ to: UnsafeMutableRawBufferPointer, pattern: UInt32) {
+        let start = Int(UInt8(truncatingIfNeeded: pattern &* 157))
+        ramp.withUnsafeBytes { r in
+            var k = 0
+            while k < to.count {
+                let chunk = min(256, to.count - k)
+                UnsafeMutableRawBufferPointer(rebasing: to[k..<(k + chunk)])
+                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: r[((start + k) & 255)..<(((start + k) & 255) + chunk)]))
+                k += chunk
+            }
+        }
     }
 }

@@ -9,9 +9,9 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Print ns per operation for each implementation alone and for the full differential step.",
         discussion: """
-        Generates --iterations sequences once (from --seed), then times each implementation running
-        them (call plus snapshot), and the differential step that runs all of them and compares.
-        Each figure is the median of --repeat runs on one thread. Build with -c release for figures
+        Generates --iterations sequences once (from --seed), then times each implementation running \
+        them (call plus snapshot), and the differential step that runs all of them and compares. \
+        Each figure is the median of --repeat runs on one thread. Build with -c release for figures \
         that mean anything.
         """
     )

@@ -8,9 +8,9 @@ struct FuzzCommand: ParsableCommand {
         commandName: "fuzz",
         abstract: "Run random operation sequences on every implementation and compare them (the default).",
         discussion: """
-        Iteration i is generated from (seed, i) alone, so the same --seed gives the same sequences,
-        counts and findings whatever --jobs is, and --shard K/N splits one campaign across machines.
-        Each failing sequence is shrunk to a 1-minimal one and written to --out as a .skb seed file
+        Iteration i is generated from (seed, i) alone, so the same --seed gives the same sequences, \
+        counts and findings whatever --jobs is, and --shard K/N splits one campaign across machines. \
+        Each failing sequence is shrunk to a 1-minimal one and written to --out as a .skb seed file \
         before the process exits; 'skbdiff replay FILE' reproduces it.
         """
     )
@@ -24,7 +24,7 @@ struct FuzzCommand: ParsableCommand {
     @Option(name: .customLong("max-ops"), help: "Operations per sequence at most (each sequence has 1 to max-ops).")
     var maxOps: Int = 32
 
-    @Option(help: "Worker threads (default: all cores).")
+    @Option(help: "Worker threads (one per core unless given).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "Run only the K-th of N disjoint slices of the iteration space, as K/N (1-based).")

@@ -8,11 +8,11 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Replay .skb seed files (or directories of them) and print agree or diverge for each.",
         discussion: """
-        A seed file is plain text: '# skbdiff seed 1', a '# target: arch=... config=... cache-line=...'
-        line, then one call per line: the helper's name, its target skbN (the N-th sk_buff a call
-        returned), and its integer arguments, optionally followed by '=> OUTCOME' (ok N, NULL,
-        error N, panic over, panic under, BUG NAME, overflow), which replay checks. '# quirks: ID...'
-        states which catalogued quirks the sequence must meet. A malformed file is exit 2 with
+        A seed file is plain text: '# skbdiff seed 1', a '# target: arch=... config=... cache-line=...' \
+        line, then one call per line: the helper's name, its target skbN (the N-th sk_buff a call \
+        returned), and its integer arguments, optionally followed by '=> OUTCOME' (ok N, NULL, \
+        error N, panic over, panic under, BUG NAME, overflow), which replay checks. '# quirks: ID...' \
+        states which catalogued quirks the sequence must meet. A malformed file is exit 2 with \
         FILE:LINE: and what was expected there.
         """
     )

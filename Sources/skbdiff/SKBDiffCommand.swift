@@ -9,20 +9,20 @@ struct SKBDiffCommand: ParsableCommand {
         commandName: "skbdiff",
         abstract: "Differential fuzzer and layout checker for a model of the Linux 2.6.24 sk_buff.",
         discussion: """
-        Four implementations of the 2.6.24 socket-buffer helpers run the same random operation
-        sequences: the Swift model and the C reference, each with sk_buff_data_t as an unsigned int
-        offset (OFF, 64-bit kernels) and as a pointer (PTR, 32-bit kernels). After every operation
-        their snapshots (data/tail/end offsets, len, truesize, users, dataref, headers, packet bytes)
-        are compared. Swift against C is fidelity; OFF against PTR may differ only where the kernel's
-        own quirks say so (Specs/quirks.txt). A failing sequence is shrunk and saved as a .skb seed
+        Four implementations of the 2.6.24 socket-buffer helpers run the same random operation \
+        sequences: the Swift model and the C reference, each with sk_buff_data_t as an unsigned int \
+        offset (OFF, 64-bit kernels) and as a pointer (PTR, 32-bit kernels). After every operation \
+        their snapshots (data/tail/end offsets, len, truesize, users, dataref, headers, packet bytes) \
+        are compared. Swift against C is fidelity; OFF against PTR may differ only where the kernel's \
+        own quirks say so (Specs/quirks.txt). A failing sequence is shrunk and saved as a .skb seed \
         file that 'skbdiff replay' reproduces.
 
         Examples:
-          skbdiff --iterations 1000000                 fuzz (the default subcommand)
-          skbdiff --seed 0x2a --jobs 1 --json          reproducible, machine-readable
-          skbdiff replay Specs/seeds                   replay the regression corpus
-          skbdiff layout                               check the struct layouts with libclang
-          skbdiff ops                                  list the helpers and their arguments
+          skbdiff --iterations 1000000     fuzz (the default subcommand)
+          skbdiff --seed 0x2a --json       reproducible, machine-readable
+          skbdiff replay Specs/seeds       replay the regression corpus
+          skbdiff layout                   check the layouts with libclang
+          skbdiff ops                      list the helpers and arguments
 
         Exit codes: 0 everything agreed, 1 a divergence was found, 2 bad usage or bad input.
         """,
