@@ -226,7 +226,7 @@ uint32_t skbref_world_live_allocations(const struct skbref_world *w);
 void skbref_fill_pattern(unsigned char *to, size_t n, uint32_t pattern);
 uint64_t skbref_digest(const unsigned char *p, size_t n);
 
-/* A compiled variant: one representation and one CONFIG profile. */
+/* A compiled variant: one representation and one CONFIG profile (skbref_variant_for finds it). */
 struct skbref_variant {
     const char *name;             /* "off-minimal" */
     int32_t uses_offset;          /* NET_SKBUFF_DATA_USES_OFFSET */
@@ -242,6 +242,9 @@ struct skbref_variant {
     const struct skbref_field *shinfo_fields;
     uint32_t shinfo_field_count;
 };
+
+/* The variant compiled for a representation (uses_offset 1: OFF) and an enum skbref_profile, or NULL. */
+const struct skbref_variant *skbref_variant_for(int uses_offset, int profile);
 
 #endif /* !SKBREF_LAYOUT_SINGLE */
 #endif /* SKBREF_COMMON_H */

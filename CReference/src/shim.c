@@ -334,3 +334,15 @@ uint64_t skbref_world_digest(struct skbref_world *w, const void *skb, const stru
     }
     return e->digest;
 }
+
+const struct skbref_variant *skbref_variant_for(int uses_offset, int profile)
+{
+    static const struct skbref_variant *const variants[3][2] = {
+        {&ptr_minimal_skbref_variant, &off_minimal_skbref_variant},
+        {&ptr_typical_skbref_variant, &off_typical_skbref_variant},
+        {&ptr_distro_skbref_variant, &off_distro_skbref_variant},
+    };
+    if (profile < 0 || profile > 2)
+        return NULL;
+    return variants[profile][uses_offset ? 1 : 0];
+}

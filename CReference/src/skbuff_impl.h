@@ -383,9 +383,12 @@ static struct skb_shared_info *skb_shinfo(const struct sk_buff *skb)
  * Allocation (spec section 1).
  * ---------------------------------------------------------------------------------------------- */
 
-/* Shared by __alloc_skb and alloc_skb_from_cache: the fields after the memset up to tail. */
-static void skb_init_fresh(struct sk_buff *skb, unsigned char *data, unsigned int size)
+/* Shared by __alloc_skb and alloc_skb_from_cache: the fields after the memset up to tail, and the
+ * shared info both set (ip6_frag_id is the caller's: only __alloc_skb sets it). */
+static struct skb_shared_info *skb_init_fresh(struct sk_buff *skb, unsigned char *data, unsigned int size)
 {
+    struct skb_shared_info *shinfo;
+
     memset(skb, 0, offsetof(struct sk_buff, tail));
     skb->truesize = (unsigned int)(size + sizeof(struct sk_buff));
     atomic_set(&skb->users, 1);
@@ -393,6 +396,14 @@ static void skb_init_fresh(struct sk_buff *skb, unsigned char *data, unsigned in
     skb->data = data;
     skb_reset_tail_pointer(skb);
     skb->end = SKB_DATA_T_ADD(skb->tail, size);
+    shinfo = skb_shinfo(skb);
+    atomic_set(&shinfo->dataref, 1);
+    shinfo->nr_frags = 0;
+    shinfo->gso_size = 0;
+    shinfo->gso_segs = 0;
+    shinfo->gso_type = 0;
+    shinfo->frag_list = NULL;
+    return shinfo;
 }
 
 /**
@@ -416,15 +427,8 @@ static struct sk_buff *__alloc_skb(unsigned int size, gfp_t gfp_mask, int fclone
         kmem_cache_free(cache, skb);
         return NULL;
     }
-    skb_init_fresh(skb, data, size);
-    shinfo = skb_shinfo(skb);
-    atomic_set(&shinfo->dataref, 1);
-    shinfo->nr_frags = 0;
-    shinfo->gso_size = 0;
-    shinfo->gso_segs = 0;
-    shinfo->gso_type = 0;
+    shinfo = skb_init_fresh(skb, data, size);
     shinfo->ip6_frag_id = 0;
-    shinfo->frag_list = NULL;
     if (fclone) {
         struct sk_buff *child = skb + 1;
         atomic_t *fclone_ref = (atomic_t *)(child + 1);
@@ -493,14 +497,8 @@ static struct sk_buff *alloc_skb_from_cache(const struct kmem_cache *cp, unsigne
         kmem_cache_free(skbuff_head_cache, skb);
         return NULL;
     }
-    skb_init_fresh(skb, data, size);
-    shinfo = skb_shinfo(skb);
-    atomic_set(&shinfo->dataref, 1);
-    shinfo->nr_frags = 0;
-    shinfo->gso_size = 0;
-    shinfo->gso_segs = 0;
-    shinfo->gso_type = 0;
-    shinfo->frag_list = NULL;
+    /* ip6_frag_id is left as it was: 2.6.18 did not initialise it (spec section 1). */
+    shinfo = skb_init_fresh(skb, data, size);
     return skb;
 }
 

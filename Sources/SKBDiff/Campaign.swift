@@ -117,8 +117,9 @@ public enum Campaign {
                 let upper = min(lower + blockSize, range.upperBound)
                 var counts = CampaignCounts()
                 var findings: [Finding] = []
+                var result = SequenceResult()
                 for i in lower..<upper {
-                    let result = runIteration(i, options: options, differential: differential, generator: generator)
+                    runIteration(i, options: options, differential: differential, generator: generator, into: &result)
                     counts.record(result)
                     if let failure = result.failure {
                         findings.append(shrinkAndSave(i, result: result, failure: failure, options: options, differential: differential))
@@ -136,10 +137,18 @@ public enum Campaign {
     /// Generate and run iteration i: the generator sees the reference implementation's pool.
     public static func runIteration(_ i: UInt64, options: CampaignOptions, differential: Differential,
                                     generator: Generator) -> SequenceResult {
+        var result = SequenceResult()
+        runIteration(i, options: options, differential: differential, generator: generator, into: &result)
+        return result
+    }
+
+    /// The same, reusing `result`'s storage (the campaign's path).
+    public static func runIteration(_ i: UInt64, options: CampaignOptions, differential: Differential,
+                                    generator: Generator, into result: inout SequenceResult) {
         var rng = SplitMix64(seed: options.seed, iteration: i)
         let length = generator.length(&rng)
         differential.reset()
-        var result = SequenceResult()
+        result.removeAll()
         var comparing = true
         var states: [ReferenceState] = []
         for _ in 0..<length {
@@ -148,7 +157,6 @@ public enum Campaign {
             let call = generator.next(&rng, usable: states)
             if !differential.step(call, &result, comparing: &comparing) { break }
         }
-        return result
     }
 
     static func shrinkAndSave(_ i: UInt64, result: SequenceResult, failure: Divergence, options: CampaignOptions,

@@ -44,6 +44,17 @@ public struct SequenceResult: Sendable {
     public var failure: Divergence?
     /// The catalogued quirks met, by id, in the order first met.
     public var quirks: [String] = []
+
+    public init() {}
+
+    /// Empty, keeping the storage.
+    mutating func removeAll() {
+        calls.removeAll(keepingCapacity: true)
+        ran.removeAll(keepingCapacity: true)
+        outcomes.removeAll(keepingCapacity: true)
+        quirks.removeAll(keepingCapacity: true)
+        failure = nil
+    }
 }
 
 /// Runs calls on every implementation and compares them after every call: Swift against C in the
@@ -169,13 +180,13 @@ public enum SequenceEdit {
         var oldRef = 0
         var renumber: [Int: Int] = [:]
         for (i, call) in calls.enumerated() {
-            let produces = call.op.info.effect == .produces
-            let orphan = call.op.info.takesTarget && (removedRefs.contains(call.target) || renumber[call.target] == nil)
+            let produces = call.op.effect == .produces
+            let orphan = call.op.takesTarget && (removedRefs.contains(call.target) || renumber[call.target] == nil)
             if indices.contains(i) || orphan {
                 if produces { removedRefs.insert(oldRef) }
             } else {
                 var c = call
-                if c.op.info.takesTarget { c.target = renumber[c.target]! }
+                if c.op.takesTarget { c.target = renumber[c.target]! }
                 out.append(c)
                 if produces { renumber[oldRef] = renumber.count }
             }

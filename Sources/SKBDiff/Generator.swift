@@ -35,6 +35,7 @@ public struct Generator: Sendable {
     private let shinfo: Int64
     private let cacheLine: Int64
     private let weights: [(Operation, Int)]
+    private static let argumentKinds: [[ArgumentKind]] = Operation.allCases.map { $0.info.arguments.map(\.kind) }
     private let totalWeight: Int
 
     public init(target: Target, maxOps: Int) {
@@ -67,13 +68,15 @@ public struct Generator: Sendable {
         var op: Operation
         repeat {
             op = pick(&rng)
-            if usable.isEmpty && op.info.takesTarget { op = [.alloc_skb, .alloc_skb_fclone, .dev_alloc_skb, .alloc_skb_from_cache][rng.below(4)] }
-        } while op.info.effect == .produces && usable.count >= poolLimit && !rng.chance(10)
-        guard op.info.takesTarget else { return Call(op, allocationArguments(op, &rng)) }
+            if usable.isEmpty && op.takesTarget { op = [.alloc_skb, .alloc_skb_fclone, .dev_alloc_skb, .alloc_skb_from_cache][rng.below(4)] }
+        } while op.effect == .produces && usable.count >= poolLimit && !rng.chance(10)
+        guard op.takesTarget else { return Call(op, allocationArguments(op, &rng)) }
         let r = usable[rng.below(usable.count)]
         let s = r.state
-        let args = op.info.arguments.enumerated().map { i, a in fit(argument(op, i, s, &rng), a.kind) }
-        return Call(op, target: r.reference, args)
+        let kinds = Generator.argumentKinds[op.rawValue]
+        let a0 = kinds.count > 0 ? fit(argument(op, 0, s, &rng), kinds[0]) : 0
+        let a1 = kinds.count > 1 ? fit(argument(op, 1, s, &rng), kinds[1]) : 0
+        return Call(op, target: r.reference, arg0: a0, arg1: a1)
     }
 
     private func pick(_ rng: inout SplitMix64) -> Operation {

@@ -46,7 +46,7 @@ struct Pool<Handle: Equatable> {
     /// Apply a call's effect on the references. A call that stopped (BUG, panic, overflow) freezes
     /// every reference to its target and returns nothing.
     mutating func settle(_ call: Call, target: Handle?, outcome: Outcome, produced: Handle?, consumed: Bool) {
-        let effect = call.op.info.effect
+        let effect = call.op.effect
         if outcome.freezes {
             if let target {
                 for i in handles.indices where handles[i] == target { frozen[i] = true }
@@ -63,9 +63,13 @@ struct Pool<Handle: Equatable> {
         }
     }
 
-    /// A call that could not run still numbers the reference it would have created.
-    mutating func skip(_ call: Call) {
-        if call.op.info.effect == .produces { append(nil) }
+    /// The call's target: .some(nil) for the allocators, the handle of a runnable reference, or nil
+    /// when the call cannot run, which still numbers the reference it would have created.
+    mutating func target(of call: Call) -> Handle?? {
+        guard call.op.takesTarget else { return .some(nil) }
+        if let handle = runnable(call.target) { return handle }
+        if call.op.effect == .produces { append(nil) }
+        return nil
     }
 
     private mutating func append(_ handle: Handle?) {
@@ -99,14 +103,7 @@ public final class SwiftImplementation<R: DataRepresentation>: Implementation {
     @_specialize(where R == OffsetRepresentation)
     @_specialize(where R == PointerRepresentation)
     public func run(_ call: Call, pattern: UInt32) -> Outcome? {
-        var target: SKB?
-        if call.op.info.takesTarget {
-            guard let t = pool.runnable(call.target) else {
-                pool.skip(call)
-                return nil
-            }
-            target = t
-        }
+        guard let target = pool.target(of: call) else { return nil }
         var produced: SKB?
         var consumed = false
         let outcome: Outcome
@@ -220,14 +217,8 @@ public final class CImplementation: Implementation {
     }
 
     public static func variant(_ representation: RepresentationKind, _ config: ConfigProfile) -> skbref_variant {
-        switch (representation, config) {
-        case (.offset, .minimal): return off_minimal_skbref_variant
-        case (.pointer, .minimal): return ptr_minimal_skbref_variant
-        case (.offset, .typical): return off_typical_skbref_variant
-        case (.pointer, .typical): return ptr_typical_skbref_variant
-        case (.offset, .distro): return off_distro_skbref_variant
-        case (.pointer, .distro): return ptr_distro_skbref_variant
-        }
+        let profile = Int32(ConfigProfile.allCases.firstIndex(of: config)!)
+        return skbref_variant_for(representation == .offset ? 1 : 0, profile)!.pointee
     }
 
     public init(representation: RepresentationKind, target: Target) {
@@ -252,20 +243,13 @@ public final class CImplementation: Implementation {
     }
 
     public func run(_ call: Call, pattern: UInt32) -> Outcome? {
-        var target: UnsafeMutableRawPointer?
-        if call.op.info.takesTarget {
-            guard let t = pool.runnable(call.target) else {
-                pool.skip(call)
-                return nil
-            }
-            target = t
-        }
+        guard let target = pool.target(of: call) else { return nil }
         var c = skbref_call(op: CImplementation.opCodes[call.op.rawValue], pattern: pattern, skb: target, arg: (call.arg0, call.arg1))
         var r = skbref_result()
         variant.apply!(world, &c, &r)
         let outcome: Outcome
         switch UInt32(r.kind) {
-        case SKBREF_OK.rawValue: outcome = call.op.info.returns == .errno && r.value < 0 ? .error(r.value) : .ok(r.value)
+        case SKBREF_OK.rawValue: outcome = call.op.returns == .errno && r.value < 0 ? .error(r.value) : .ok(r.value)
         case SKBREF_NULL.rawValue: outcome = .null
         case SKBREF_PANIC_OVER.rawValue: outcome = .panicOver
         case SKBREF_PANIC_UNDER.rawValue: outcome = .panicUnder
@@ -287,18 +271,12 @@ public final class CImplementation: Implementation {
     }
 
     static func convert(_ s: skbref_state) -> SKBState {
-        func position(_ kind: UInt8, _ offset: Int64) -> HeaderPosition {
-            switch UInt32(kind) {
-            case SKBREF_HEADER_OFFSET.rawValue: return .offset(offset)
-            case SKBREF_HEADER_UNSET.rawValue: return .unset
-            default: return .wild
-            }
-        }
-        return SKBState(
+        var state = SKBState(
             data: s.data, tail: s.tail, end: s.end, len: s.len, dataLen: s.data_len, truesize: s.truesize,
             headroom: s.headroom, tailroom: s.tailroom, users: s.users, dataref: s.dataref,
             cloned: s.cloned != 0, nohdr: s.nohdr != 0, fclone: FcloneState(rawValue: s.fclone) ?? .unavailable,
-            mac: position(s.header_kind.0, s.header.0), network: position(s.header_kind.1, s.header.1),
-            transport: position(s.header_kind.2, s.header.2), digest: s.digest_valid != 0 ? s.digest : nil)
+            mac: .unset, network: .unset, transport: .unset, digest: s.digest_valid != 0 ? s.digest : nil)
+        state.setHeaders(kinds: s.header_kind, offsets: s.header)
+        return state
     }
 }

@@ -64,6 +64,16 @@ public enum Operation: Int, CaseIterable, Sendable, Hashable {
 
     public var info: OperationInfo { Operation.table[rawValue] }
 
+    // The flags the hot path reads, kept flat: `info` copies strings and arrays.
+    public var takesTarget: Bool { Operation.takesTargetTable[rawValue] }
+    public var effect: PoolEffect { Operation.effectTable[rawValue] }
+    public var returns: Returns { Operation.returnsTable[rawValue] }
+    public var argumentCount: Int { Operation.argumentCountTable[rawValue] }
+    private static let takesTargetTable = table.map(\.takesTarget)
+    private static let effectTable = table.map(\.effect)
+    private static let returnsTable = table.map(\.returns)
+    private static let argumentCountTable = table.map(\.arguments.count)
+
     private static func op(_ name: String, target: Bool = true, _ args: [(String, ArgumentKind)] = [], _ returns: Returns,
                            _ effect: PoolEffect = .none, _ summary: String) -> OperationInfo {
         OperationInfo(name: name, takesTarget: target, arguments: args.map { (name: $0.0, kind: $0.1) },
@@ -129,8 +139,16 @@ public struct Call: Hashable, Sendable {
     public var arg0: Int64
     public var arg1: Int64
 
+    /// A call without building an argument array (the generator's path).
+    public init(_ op: Operation, target: Int, arg0: Int64, arg1: Int64) {
+        self.op = op
+        self.target = target
+        self.arg0 = arg0
+        self.arg1 = arg1
+    }
+
     public init(_ op: Operation, target: Int = -1, _ args: [Int64] = []) {
-        precondition(args.count == op.info.arguments.count, "\(op.name) takes \(op.info.arguments.count) arguments")
+        precondition(args.count == op.argumentCount, "\(op.name) takes \(op.argumentCount) arguments")
         self.op = op
         self.target = target
         self.arg0 = args.count > 0 ? args[0] : 0
@@ -138,7 +156,7 @@ public struct Call: Hashable, Sendable {
     }
 
     public var args: [Int64] {
-        get { Array([arg0, arg1].prefix(op.info.arguments.count)) }
+        get { Array([arg0, arg1].prefix(op.argumentCount)) }
         set {
             arg0 = newValue.count > 0 ? newValue[0] : 0
             arg1 = newValue.count > 1 ? newValue[1] : 0

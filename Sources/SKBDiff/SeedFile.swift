@@ -67,7 +67,7 @@ public struct SeedFile: Sendable {
 
     public static func render(_ call: Call) -> String {
         var words = [call.op.name]
-        if call.op.info.takesTarget { words.append("skb\(call.target)") }
+        if call.op.takesTarget { words.append("skb\(call.target)") }
         words += call.args.map(String.init)
         return words.joined(separator: " ")
     }
@@ -155,7 +155,7 @@ public struct SeedFile: Sendable {
             }
             words.removeFirst()
             var targetRef = -1
-            if op.info.takesTarget {
+            if op.takesTarget {
                 guard let first = words.first, first.hasPrefix("skb"), let r = Int(first.dropFirst(3)), r >= 0 else {
                     throw fail(line, "\(name) expected its target as skbN first, found '\(words.first ?? "nothing")'")
                 }
@@ -181,7 +181,7 @@ public struct SeedFile: Sendable {
             if let expectation { expectations[calls.count] = expectation }
             calls.append(Call(op, target: targetRef, args))
             lines.append(line)
-            if op.info.effect == .produces { references += 1 }
+            if op.effect == .produces { references += 1 }
         }
         guard sawVersion else { throw fail(1, "expected the header '# skbdiff seed \(formatVersion)'; the file is empty") }
         guard let target else { throw fail(1, "expected a '# target: arch=... config=... cache-line=...' line") }

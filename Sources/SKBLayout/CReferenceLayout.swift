@@ -19,14 +19,8 @@ public enum CReferenceLayout {
     }
 
     static func descriptor(_ target: LayoutTarget) -> skbref_variant {
-        switch (target.representation, target.config) {
-        case (.offset, .minimal): return off_minimal_skbref_variant
-        case (.pointer, .minimal): return ptr_minimal_skbref_variant
-        case (.offset, .typical): return off_typical_skbref_variant
-        case (.pointer, .typical): return ptr_typical_skbref_variant
-        case (.offset, .distro): return off_distro_skbref_variant
-        case (.pointer, .distro): return ptr_distro_skbref_variant
-        }
+        let profile = Int32(ConfigProfile.allCases.firstIndex(of: target.config)!)
+        return skbref_variant_for(target.representation == .offset ? 1 : 0, profile)!.pointee
     }
 
     /// The descriptor's view. Its alignment of skb_shared_info (the descriptor carries none) is the

@@ -90,6 +90,23 @@ public enum HeaderPosition: Hashable, Sendable, CustomStringConvertible {
         case .wild: return "wild"
         }
     }
+
+    /// The plain form SKBState stores: kind 0 offset, 1 unset, 2 wild (as enum skbref_header_kind).
+    @inlinable init(kind: UInt8, offset: Int64) {
+        switch kind {
+        case 0: self = .offset(offset)
+        case 1: self = .unset
+        default: self = .wild
+        }
+    }
+
+    @inlinable var stored: (UInt8, Int64) {
+        switch self {
+        case let .offset(o): return (0, o)
+        case .unset: return (1, 0)
+        case .wild: return (2, 0)
+        }
+    }
 }
 
 public enum FcloneState: UInt8, Hashable, Sendable {
@@ -99,6 +116,8 @@ public enum FcloneState: UInt8, Hashable, Sendable {
 }
 
 /// The observable state of one sk_buff: the comparison contract of Specs/snapshot.md.
+/// Stored as plain integers (headers as kind and offset, the digest with a flag) so that snapshots
+/// copy and compare as cheaply as the C struct they mirror; the accessors give the typed view.
 public struct SKBState: Hashable, Sendable {
     public var data: Int64
     public var tail: Int64
@@ -113,11 +132,10 @@ public struct SKBState: Hashable, Sendable {
     public var cloned: Bool
     public var nohdr: Bool
     public var fclone: FcloneState
-    public var mac: HeaderPosition
-    public var network: HeaderPosition
-    public var transport: HeaderPosition
-    /// Of the bytes [data, tail) when 0 <= data <= tail <= end.
-    public var digest: UInt64?
+    @usableFromInline var headerKinds: (UInt8, UInt8, UInt8)
+    @usableFromInline var headerOffsets: (Int64, Int64, Int64)
+    @usableFromInline var digestValue: UInt64
+    @usableFromInline var hasDigest: Bool
 
     public init(data: Int64, tail: Int64, end: Int64, len: UInt32, dataLen: UInt32, truesize: UInt32,
                 headroom: UInt32, tailroom: Int32, users: UInt32, dataref: UInt32, cloned: Bool, nohdr: Bool,
@@ -136,10 +154,55 @@ public struct SKBState: Hashable, Sendable {
         self.cloned = cloned
         self.nohdr = nohdr
         self.fclone = fclone
+        headerKinds = (0, 0, 0)
+        headerOffsets = (0, 0, 0)
+        digestValue = digest ?? 0
+        hasDigest = digest != nil
         self.mac = mac
         self.network = network
         self.transport = transport
-        self.digest = digest
+    }
+
+    public var mac: HeaderPosition {
+        get { HeaderPosition(kind: headerKinds.0, offset: headerOffsets.0) }
+        set { (headerKinds.0, headerOffsets.0) = newValue.stored }
+    }
+    public var network: HeaderPosition {
+        get { HeaderPosition(kind: headerKinds.1, offset: headerOffsets.1) }
+        set { (headerKinds.1, headerOffsets.1) = newValue.stored }
+    }
+    public var transport: HeaderPosition {
+        get { HeaderPosition(kind: headerKinds.2, offset: headerOffsets.2) }
+        set { (headerKinds.2, headerOffsets.2) = newValue.stored }
+    }
+    /// Of the bytes [data, tail) when 0 <= data <= tail <= end.
+    public var digest: UInt64? {
+        get { hasDigest ? digestValue : nil }
+        set {
+            digestValue = newValue ?? 0
+            hasDigest = newValue != nil
+        }
+    }
+
+    /// Set the three headers from the C reference's plain form (enum skbref_header_kind and offsets).
+    public mutating func setHeaders(kinds: (UInt8, UInt8, UInt8), offsets: (Int64, Int64, Int64)) {
+        headerKinds = kinds
+        headerOffsets = (kinds.0 == 0 ? offsets.0 : 0, kinds.1 == 0 ? offsets.1 : 0, kinds.2 == 0 ? offsets.2 : 0)
+    }
+
+    public static func == (a: SKBState, b: SKBState) -> Bool {
+        a.data == b.data && a.tail == b.tail && a.end == b.end && a.len == b.len && a.dataLen == b.dataLen
+            && a.truesize == b.truesize && a.headroom == b.headroom && a.tailroom == b.tailroom && a.users == b.users
+            && a.dataref == b.dataref && a.cloned == b.cloned && a.nohdr == b.nohdr && a.fclone == b.fclone
+            && a.headerKinds == b.headerKinds && a.headerOffsets == b.headerOffsets
+            && a.digestValue == b.digestValue && a.hasDigest == b.hasDigest
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(data)
+        h.combine(tail)
+        h.combine(len)
+        h.combine(digestValue)
     }
 
     /// The fields by name, in the order reports print them.

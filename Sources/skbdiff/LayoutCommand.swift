@@ -50,13 +50,13 @@ struct LayoutCommand: ParsableCommand {
     )
 
     @Option(help: "Only this architecture.")
-    var arch: ArchArgument?
+    var arch: Arch?
 
     @Option(help: "Only this sk_buff_data_t representation: offset (OFF) or pointer (PTR).")
-    var representation: RepresentationArgument?
+    var representation: RepresentationKind?
 
     @Option(help: "Only this CONFIG profile.")
-    var config: ConfigArgument?
+    var config: ConfigProfile?
 
     @Flag(help: "Print JSON records, one per (arch, representation, config, struct), instead of the pahole-style report.")
     var json = false
@@ -71,7 +71,7 @@ struct LayoutCommand: ParsableCommand {
     var writeExpectations: String?
 
     func run() throws {
-        let options = LayoutCheckOptions(arch: arch?.value, representation: representation?.value, config: config?.value, header: header)
+        let options = LayoutCheckOptions(arch: arch, representation: representation, config: config, header: header)
         let report: LayoutReport
         do {
             report = try LayoutCheck.run(options)
@@ -91,13 +91,4 @@ struct LayoutCommand: ParsableCommand {
         }
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }
     }
-}
-
-struct RepresentationArgument: ExpressibleByArgument {
-    let value: RepresentationKind
-    init?(argument: String) {
-        guard let r = RepresentationKind(rawValue: argument) else { return nil }
-        value = r
-    }
-    static var allValueStrings: [String] { RepresentationKind.allCases.map(\.rawValue) }
 }

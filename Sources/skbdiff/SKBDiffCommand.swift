@@ -51,10 +51,10 @@ struct SKBDiffCommand: ParsableCommand {
 /// The run's target, shared by the commands that take one.
 struct TargetOptions: ParsableArguments {
     @Option(help: "Architecture whose sizes and pointer width are modelled: i386 or x86_64. The C reference models the x86_64 host and runs on x86_64 only.")
-    var arch: ArchArgument = .init(.x86_64)
+    var arch: Arch = .x86_64
 
     @Option(help: "CONFIG profile: minimal (no options), typical (NETFILTER, BRIDGE_NETFILTER, NET_SCHED, NET_CLS_ACT, NETWORK_SECMARK) or distro (typical plus NF_CONNTRACK, NETDEVICES_MULTIQUEUE, NET_DMA, XFRM).")
-    var config: ConfigArgument = .init(.minimal)
+    var config: ConfigProfile = .minimal
 
     @Option(name: .customLong("cache-line"), help: "SMP_CACHE_BYTES: 16, 32, 64 or 128 (both 2.6.24 defconfigs: 128).")
     var cacheLine: UInt32 = 128
@@ -65,30 +65,13 @@ struct TargetOptions: ParsableArguments {
         }
     }
 
-    var target: Target { Target(arch: arch.value, config: config.value, cacheLine: cacheLine) }
+    var target: Target { Target(arch: arch, config: config, cacheLine: cacheLine) }
 }
 
-struct ArchArgument: ExpressibleByArgument {
-    let value: Arch
-    init(_ value: Arch) { self.value = value }
-    init?(argument: String) {
-        guard let a = Arch(rawValue: argument) else { return nil }
-        value = a
-    }
-    var defaultValueDescription: String { value.rawValue }
-    static var allValueStrings: [String] { Arch.allCases.map(\.rawValue) }
-}
-
-struct ConfigArgument: ExpressibleByArgument {
-    let value: ConfigProfile
-    init(_ value: ConfigProfile) { self.value = value }
-    init?(argument: String) {
-        guard let c = ConfigProfile(rawValue: argument) else { return nil }
-        value = c
-    }
-    var defaultValueDescription: String { value.rawValue }
-    static var allValueStrings: [String] { ConfigProfile.allCases.map(\.rawValue) }
-}
+// The target enums are their own command-line values (their raw values: i386, offset, distro, ...).
+extension Arch: ExpressibleByArgument {}
+extension ConfigProfile: ExpressibleByArgument {}
+extension RepresentationKind: ExpressibleByArgument {}
 
 /// Write to standard error.
 func printError(_ s: String) {
