@@ -39,7 +39,7 @@ let package = Package(
         // The command line only.
         .executableTarget(
             name: "skbdiff",
-            dependencies: ["SKBDiff", "SKBLayout", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SKBDiff", "SKBLayout", "CSKBuff", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "SKBuffTests", dependencies: ["SKBuff", "SKBDiff", "CSKBuff"]),
         .testTarget(name: "SKBDiffTests", dependencies: ["SKBDiff", "SKBuff"]),

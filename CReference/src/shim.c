@@ -4,6 +4,7 @@
  */
 #define _DEFAULT_SOURCE 1 /* MAP_ANONYMOUS under -std=c11 */
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -64,17 +65,13 @@ void skbref_world_reset(struct skbref_world *w)
         if (!w->blocks[i].in_arena)
             free(w->blocks[i].p);
     w->nblocks = 0;
-    /* A new sequence: the arena starts over, zero-filled. A small used part is cleared in place (fresh
-     * pages would cost a fault each on the next sequence); a large one is mapped anew. */
-    if (w->arena_used) {
+    /* A new sequence: the arena starts over. Objects are zeroed when allocated, so only a large used
+     * part is handed back to the kernel (its pages would otherwise stay resident). */
+    if (w->arena_used > ((size_t)64 << 20)) {
         size_t page = 4096;
-        size_t n = (w->arena_used + page - 1) & ~(page - 1);
-        if (w->arena_used <= ((size_t)256 << 10) || !skbref_map(w->arena, n)) {
-            SKBREF_UNPOISON(w->arena, w->arena_used);
-            memset(w->arena, 0, w->arena_used);
-        }
-        w->arena_used = 0;
+        skbref_map(w->arena, (w->arena_used + page - 1) & ~(page - 1));
     }
+    w->arena_used = 0;
     SKBREF_POISON(w->arena, w->arena_high);
 }
 
@@ -135,6 +132,7 @@ void *skbref_world_arena_alloc(struct skbref_world *w, size_t size)
     unsigned char *p = w->arena + w->arena_used;
     size_t next = (w->arena_used + size + 63) & ~(size_t)63;
     SKBREF_UNPOISON(p, size);
+    memset(p, 0, size);
     SKBREF_POISON(p + size, next - w->arena_used - size);
     w->arena_used = next;
     if (next > w->arena_high)
@@ -345,4 +343,10 @@ const struct skbref_variant *skbref_variant_for(int uses_offset, int profile)
     if (profile < 0 || profile > 2)
         return NULL;
     return variants[profile][uses_offset ? 1 : 0];
+}
+
+void skbref_keep_freed_memory(void)
+{
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
 }

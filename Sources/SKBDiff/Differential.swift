@@ -44,6 +44,7 @@ public struct SequenceResult: Sendable {
     public var failure: Divergence?
     /// The catalogued quirks met, by id, in the order first met.
     public var quirks: [String] = []
+    var quirkSet: QuirkSet = []
 
     public init() {}
 
@@ -53,6 +54,7 @@ public struct SequenceResult: Sendable {
         ran.removeAll(keepingCapacity: true)
         outcomes.removeAll(keepingCapacity: true)
         quirks.removeAll(keepingCapacity: true)
+        quirkSet = []
         failure = nil
     }
 }
@@ -154,10 +156,12 @@ public final class Differential {
         case .agree:
             break
         case let .quirks(met):
-            for q in met {
-                if !result.quirks.contains(q.id) { result.quirks.append(q.id) }
-                if q.endsComparison { comparing = false }
+            let new = met.subtracting(result.quirkSet)
+            if !new.isEmpty {
+                result.quirkSet.formUnion(new)
+                for q in new.quirks { result.quirks.append(q.id) }
             }
+            if met.quirks.contains(where: \.endsComparison) { comparing = false }
         case let .unexplained(diffs):
             result.failure = Divergence(kind: .representation, step: index, call: call, differences: diffs, views: currentViews())
             return false

@@ -48,25 +48,24 @@ struct RepresentationComparator {
     let truesizeDelta: UInt32
 
     /// Agreement, the catalogued quirks that explain every difference, or the unexplained ones.
-    enum Verdict { case agree, quirks([Quirk]), unexplained([FieldDifference]) }
+    enum Verdict { case agree, quirks(QuirkSet), unexplained([FieldDifference]) }
+
+    /// The snapshot fields, as bits of a per-reference difference mask (bit 0: frozen).
+    static let fieldNames = ["frozen"] + SKBState.fieldNames
+    static let macBit: UInt32 = 1 << 14, networkBit: UInt32 = 1 << 15, transportBit: UInt32 = 1 << 16
 
     func compare(call: Call, before: [ReferenceState], off: (Outcome?, [ReferenceState]),
                  ptr: (Outcome?, [ReferenceState])) -> Verdict {
-        if off.0 == ptr.0 && off.1.count == ptr.1.count
-            && zip(off.1, ptr.1).allSatisfy({ $0.reference == $1.reference && $0.frozen == $1.frozen && same($0.state, $1.state) }) {
-            return .agree
-        }
-        var diffs: [FieldDifference] = []
-        if off.0 != ptr.0 { diffs.append(FieldDifference(reference: -1, field: "outcome")) }
-        let sameReferences = off.1.map(\.reference) == ptr.1.map(\.reference)
-        if !sameReferences {
-            diffs.append(FieldDifference(reference: -1, field: "references"))
-        } else {
-            for (o, p) in zip(off.1, ptr.1) {
-                diffs += differingFields(o, p).map { FieldDifference(reference: o.reference, field: $0) }
+        let outcomeDiffers = off.0 != ptr.0
+        let sameReferences = off.1.count == ptr.1.count && zip(off.1, ptr.1).allSatisfy { $0.reference == $1.reference }
+        var anyField = false
+        if sameReferences {
+            for (o, p) in zip(off.1, ptr.1) where differences(o, p) != 0 {
+                anyField = true
+                break
             }
         }
-        if diffs.isEmpty { return .agree }
+        if !outcomeDiffers && sameReferences && !anyField { return .agree }
 
         // Quirks after which the states part ways: they explain everything from here on.
         let target = before.first { $0.reference == call.target }?.state
@@ -83,36 +82,40 @@ struct RepresentationComparator {
             || (call.op == .skb_copy_expand && call.arg0 < 0) {
             return .quirks([.offsetOutOfRange])
         }
+        guard sameReferences else { return .unexplained([FieldDifference(reference: -1, field: "references")]) }
 
         // Quirks that explain single fields.
-        var met: [Quirk] = []
-        var remaining: [FieldDifference] = []
-        for d in diffs {
-            if sameReferences, d.reference >= 0, d.field.hasSuffix("_header"),
-               let o = off.1.first(where: { $0.reference == d.reference }), let p = ptr.1.first(where: { $0.reference == d.reference }),
-               case .offset = header(d.field, o.state), header(d.field, p.state) == .wild {
-                if !met.contains(.unsetHeaderRebased) { met.append(.unsetHeaderRebased) }
-            } else if d.field == "outcome", call.op == .skb_mac_header_was_set, off.0 == .ok(1), ptr.0 == .ok(0),
-                      ptr.1.first(where: { $0.reference == call.target })?.state.mac == .unset {
-                met.append(.macHeaderWasSetFresh)
-            } else if d.field == "outcome", call.op == .skb_mac_header_was_set, off.0 == .ok(0), ptr.0 == .ok(1),
+        var met: QuirkSet = []
+        var unexplained: [FieldDifference] = []
+        if outcomeDiffers {
+            if call.op == .skb_mac_header_was_set, off.0 == .ok(1), ptr.0 == .ok(0),
+               ptr.1.first(where: { $0.reference == call.target })?.state.mac == .unset {
+                met.insert(.macHeaderWasSetFresh)
+            } else if call.op == .skb_mac_header_was_set, off.0 == .ok(0), ptr.0 == .ok(1),
                       off.1.first(where: { $0.reference == call.target })?.state.mac == .wild {
                 // A never-set mac_header rebased by exactly -1 under OFF is ~0U, the value
                 // skb_mac_header_was_set takes for "unset"; under PTR it is a wild non-NULL pointer.
-                if !met.contains(.unsetHeaderRebased) { met.append(.unsetHeaderRebased) }
+                met.insert(.unsetHeaderRebased)
             } else {
-                remaining.append(d)
+                unexplained.append(FieldDifference(reference: -1, field: "outcome"))
             }
         }
-        return remaining.isEmpty ? .quirks(met) : .unexplained(remaining)
-    }
-
-    private func header(_ field: String, _ s: SKBState) -> HeaderPosition {
-        switch field {
-        case "mac_header": return s.mac
-        case "network_header": return s.network
-        default: return s.transport
+        for (o, p) in zip(off.1, ptr.1) {
+            var mask = differences(o, p)
+            if mask == 0 { continue }
+            for (bit, off, ptr) in [(Self.macBit, o.state.mac, p.state.mac), (Self.networkBit, o.state.network, p.state.network),
+                                    (Self.transportBit, o.state.transport, p.state.transport)] where mask & bit != 0 {
+                // A never-set header rebased: an offset under OFF, a wild pointer under PTR.
+                if case .offset = off, ptr == .wild {
+                    mask &= ~bit
+                    met.insert(.unsetHeaderRebased)
+                }
+            }
+            for (bit, name) in RepresentationComparator.fieldNames.enumerated() where mask & (1 << UInt32(bit)) != 0 {
+                unexplained.append(FieldDifference(reference: o.reference, field: name))
+            }
         }
+        return unexplained.isEmpty ? .quirks(met) : .unexplained(unexplained)
     }
 
     /// data or tail outside [0, 2^31) from head: where an unsigned int offset and a pointer part ways.
@@ -132,39 +135,42 @@ struct RepresentationComparator {
         off == ptr || (off == .offset(0) && ptr == .unset)
     }
 
-    /// OFF and PTR states agree: equal but for the truesize delta and never-set headers.
-    private func same(_ a: SKBState, _ b: SKBState) -> Bool {
+    /// The fields in which OFF and PTR differ, as bits in fieldNames order (0 when they agree: equal but
+    /// for the truesize delta and never-set headers).
+    private func differences(_ o: ReferenceState, _ p: ReferenceState) -> UInt32 {
+        let a = o.state, b = p.state
         var n = b
         n.truesize &+= truesizeDelta
         if a.mac == .offset(0) && b.mac == .unset { n.mac = .offset(0) }
         if a.network == .offset(0) && b.network == .unset { n.network = .offset(0) }
         if a.transport == .offset(0) && b.transport == .unset { n.transport = .offset(0) }
-        return a == n
+        if a == n && o.frozen == p.frozen { return 0 }
+        var mask: UInt32 = 0
+        for (k, differs) in [o.frozen != p.frozen, a.data != n.data, a.tail != n.tail, a.end != n.end, a.len != n.len,
+                             a.dataLen != n.dataLen, a.truesize != n.truesize, a.headroom != n.headroom,
+                             a.tailroom != n.tailroom, a.users != n.users, a.dataref != n.dataref, a.cloned != n.cloned,
+                             a.nohdr != n.nohdr, a.fclone != n.fclone, a.mac != n.mac, a.network != n.network,
+                             a.transport != n.transport, a.digest != n.digest].enumerated() where differs {
+            mask |= 1 << UInt32(k)
+        }
+        return mask
+    }
+}
+
+/// A set of catalogued quirks, one bit each in catalogue order.
+struct QuirkSet: OptionSet {
+    let rawValue: UInt8
+
+    init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    init(arrayLiteral quirks: Quirk...) {
+        self.init(rawValue: 0)
+        for q in quirks { insert(q) }
     }
 
-    private func differingFields(_ o: ReferenceState, _ p: ReferenceState) -> [String] {
-        var out: [String] = []
-        let a = o.state, b = p.state
-        if o.frozen != p.frozen { out.append("frozen") }
-        if a.data != b.data { out.append("data") }
-        if a.tail != b.tail { out.append("tail") }
-        if a.end != b.end { out.append("end") }
-        if a.len != b.len { out.append("len") }
-        if a.dataLen != b.dataLen { out.append("data_len") }
-        if a.truesize &- b.truesize != truesizeDelta { out.append("truesize") }
-        if a.headroom != b.headroom { out.append("headroom") }
-        if a.tailroom != b.tailroom { out.append("tailroom") }
-        if a.users != b.users { out.append("users") }
-        if a.dataref != b.dataref { out.append("dataref") }
-        if a.cloned != b.cloned { out.append("cloned") }
-        if a.nohdr != b.nohdr { out.append("nohdr") }
-        if a.fclone != b.fclone { out.append("fclone") }
-        if !headersEquivalent(a.mac, b.mac) { out.append("mac_header") }
-        if !headersEquivalent(a.network, b.network) { out.append("network_header") }
-        if !headersEquivalent(a.transport, b.transport) { out.append("transport_header") }
-        if a.digest != b.digest { out.append("digest") }
-        return out
-    }
+    mutating func insert(_ q: Quirk) { formUnion(QuirkSet(rawValue: 1 << UInt8(Quirk.catalogue.firstIndex(of: q)!))) }
+
+    var quirks: [Quirk] { Quirk.catalogue.indices.filter { rawValue & (1 << UInt8($0)) != 0 }.map { Quirk.catalogue[$0] } }
 }
 
 /// The fields in which two snapshots of the same representation differ (every field counts).

@@ -3,7 +3,7 @@ public struct SKB: Hashable, Sendable, CustomStringConvertible {
     public let index: Int32
     public var description: String { "sk_buff#\(index)" }
 
-    @usableFromInline init(index: Int32) { self.index = index }
+    @inlinable init(index: Int32) { self.index = index }
 }
 
 /// The fields of a 2.6.24 struct sk_buff that the modelled helpers read or write. head and data
@@ -38,7 +38,7 @@ public struct SKBuff<R: DataRepresentation>: Sendable {
     }
 
     /// The fields __alloc_skb's memset clears (everything before tail), as a fresh head-cache object.
-    @usableFromInline init() {}
+    @inlinable init() {}
 }
 
 /// struct skb_shared_info, minus frags (paged data is out of scope: nr_frags stays 0).
@@ -65,7 +65,7 @@ struct Buffer {
     /// Changes whenever a byte of the buffer is written, so cached digests know when they are stale.
     @usableFromInline var version: UInt64 = 0
 
-    @usableFromInline init(base: Address, bytes: [UInt8]) {
+    @inlinable init(base: Address, bytes: [UInt8]) {
         self.base = base
         self.bytes = bytes
     }
@@ -82,7 +82,7 @@ struct HeadSlot<R: DataRepresentation> {
     @usableFromInline var digest: UInt64 = 0
     @usableFromInline var digestKey = DigestKey(buffer: -1, version: 0, data: 0, tail: 0)
 
-    @usableFromInline init() {}
+    @inlinable init() {}
 }
 
 /// What a cached digest of [data, tail) depends on.
@@ -93,7 +93,7 @@ struct DigestKey: Equatable {
     @usableFromInline var data: Int64
     @usableFromInline var tail: Int64
 
-    @usableFromInline init(buffer: Int32, version: UInt64, data: Int64, tail: Int64) {
+    @inlinable init(buffer: Int32, version: UInt64, data: Int64, tail: Int64) {
         self.buffer = buffer
         self.version = version
         self.data = data

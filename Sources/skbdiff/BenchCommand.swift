@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSKBuff
 import Dispatch
 import Foundation
 import SKBDiff
@@ -28,6 +29,7 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var targetOptions: TargetOptions
 
     func run() throws {
+        skbref_keep_freed_memory()
         let target = targetOptions.target
         var options = CampaignOptions()
         options.target = target

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSKBuff
 import Foundation
 import SKBDiff
 import SKBuff
@@ -59,6 +60,7 @@ struct FuzzCommand: ParsableCommand {
     }
 
     func run() throws {
+        skbref_keep_freed_memory()
         var options = CampaignOptions()
         options.target = targetOptions.target
         options.iterations = iterations
