@@ -100,6 +100,16 @@ public enum HeaderPosition: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    @inlinable public static func == (a: HeaderPosition, b: HeaderPosition) -> Bool {
+        let x = a.stored, y = b.stored
+        return x.0 == y.0 && x.1 == y.1
+    }
+
+    @inlinable public func hash(into h: inout Hasher) {
+        h.combine(stored.0)
+        h.combine(stored.1)
+    }
+
     @inlinable var stored: (UInt8, Int64) {
         switch self {
         case let .offset(o): return (0, o)
@@ -137,6 +147,7 @@ public struct SKBState: Hashable, Sendable {
     @usableFromInline var digestValue: UInt64
     @usableFromInline var hasDigest: Bool
 
+    @inlinable
     public init(data: Int64, tail: Int64, end: Int64, len: UInt32, dataLen: UInt32, truesize: UInt32,
                 headroom: UInt32, tailroom: Int32, users: UInt32, dataref: UInt32, cloned: Bool, nohdr: Bool,
                 fclone: FcloneState, mac: HeaderPosition, network: HeaderPosition, transport: HeaderPosition,
@@ -163,20 +174,20 @@ public struct SKBState: Hashable, Sendable {
         self.transport = transport
     }
 
-    public var mac: HeaderPosition {
+    @inlinable public var mac: HeaderPosition {
         get { HeaderPosition(kind: headerKinds.0, offset: headerOffsets.0) }
         set { (headerKinds.0, headerOffsets.0) = newValue.stored }
     }
-    public var network: HeaderPosition {
+    @inlinable public var network: HeaderPosition {
         get { HeaderPosition(kind: headerKinds.1, offset: headerOffsets.1) }
         set { (headerKinds.1, headerOffsets.1) = newValue.stored }
     }
-    public var transport: HeaderPosition {
+    @inlinable public var transport: HeaderPosition {
         get { HeaderPosition(kind: headerKinds.2, offset: headerOffsets.2) }
         set { (headerKinds.2, headerOffsets.2) = newValue.stored }
     }
     /// Of the bytes [data, tail) when 0 <= data <= tail <= end.
-    public var digest: UInt64? {
+    @inlinable public var digest: UInt64? {
         get { hasDigest ? digestValue : nil }
         set {
             digestValue = newValue ?? 0
@@ -185,16 +196,19 @@ public struct SKBState: Hashable, Sendable {
     }
 
     /// Set the three headers from the C reference's plain form (enum skbref_header_kind and offsets).
-    public mutating func setHeaders(kinds: (UInt8, UInt8, UInt8), offsets: (Int64, Int64, Int64)) {
+    @inlinable public mutating func setHeaders(kinds: (UInt8, UInt8, UInt8), offsets: (Int64, Int64, Int64)) {
         headerKinds = kinds
         headerOffsets = (kinds.0 == 0 ? offsets.0 : 0, kinds.1 == 0 ? offsets.1 : 0, kinds.2 == 0 ? offsets.2 : 0)
     }
 
+    @inlinable
     public static func == (a: SKBState, b: SKBState) -> Bool {
         a.data == b.data && a.tail == b.tail && a.end == b.end && a.len == b.len && a.dataLen == b.dataLen
             && a.truesize == b.truesize && a.headroom == b.headroom && a.tailroom == b.tailroom && a.users == b.users
             && a.dataref == b.dataref && a.cloned == b.cloned && a.nohdr == b.nohdr && a.fclone == b.fclone
-            && a.headerKinds == b.headerKinds && a.headerOffsets == b.headerOffsets
+            && a.headerKinds.0 == b.headerKinds.0 && a.headerKinds.1 == b.headerKinds.1
+            && a.headerKinds.2 == b.headerKinds.2 && a.headerOffsets.0 == b.headerOffsets.0
+            && a.headerOffsets.1 == b.headerOffsets.1 && a.headerOffsets.2 == b.headerOffsets.2
             && a.digestValue == b.digestValue && a.hasDigest == b.hasDigest
     }
 
