@@ -14,7 +14,7 @@ typedef unsigned char *sk_buff_data_t;
 #endif
 
 struct sk_buff {
-    /* These two members must be first. */
+    /* next and prev first: a list head is walked as if it were an sk_buff. */
     struct sk_buff *next;
     struct sk_buff *prev;
 
@@ -81,7 +81,7 @@ struct sk_buff {
     sk_buff_data_t transport_header;
     sk_buff_data_t network_header;
     sk_buff_data_t mac_header;
-    /* These elements must be at the end, see alloc_skb() for details. */
+    /* tail onwards stay last: __alloc_skb zeroes everything before tail (spec section 1). */
     sk_buff_data_t tail;
     sk_buff_data_t end;
     unsigned char *head,

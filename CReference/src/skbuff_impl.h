@@ -951,7 +951,7 @@ static int pskb_expand_head(struct sk_buff *skb, int nhead, int ntail, gfp_t gfp
                                 (uintptr_t)new_end + sizeof(struct skb_shared_info)};
         struct skb_window old_sh = {(uintptr_t)skb->head, (uintptr_t)skb_end_pointer(skb),
                                     (uintptr_t)skb_end_pointer(skb) + sizeof(struct skb_shared_info)};
-        /* Copy only real data... and, alas, the header: [head, tail) (spec 5.4: tail or tail - head) */
+        /* Bytes [head, tail): the packet and its headroom (spec 5.4: a length of tail or tail - head) */
 #ifdef NET_SKBUFF_DATA_USES_OFFSET
         skb_checked_memcpy(buf, SKB_PTR_ADD(data, nhead), skb_linear_window(skb), skb->head, skb->tail);
 #else
