@@ -20,7 +20,7 @@ public struct Quirk: Hashable, Sendable {
         endsComparison: false)
     public static let putWrap = Quirk(
         id: "put-wrap", specNumber: 3,
-        explanation: "skb_put/__skb_put add len to a u32 tail under OFF, which wraps at 2^32 and can pass the tail > end check; a pointer tail wraps elsewhere (x86_64: never); copies put by a len that an over-pull wrapped (quirk 7)",
+        explanation: "skb_put/__skb_put add len to a u32 tail under OFF, which wraps at 2^32 and can pass the tail > end check; a pointer tail wraps elsewhere (x86_64: never); copies put by a len that an over-pull wrapped (quirk 7) or __skb_trim set",
         endsComparison: true)
 
     public static let offsetOutOfRange = Quirk(
@@ -73,13 +73,14 @@ struct RepresentationComparator {
            tailArithmeticWraps(t.tail, UInt32(truncatingIfNeeded: call.arg0)) {
             return .quirks([.putWrap])
         }
-        // The copies skb_put their new skb by len: a len wrapped by an over-pull (quirk 7) wraps there.
-        if let t = target, Quirk.copiesByLen.contains(call.op), t.len >= 1 << 31 {
+        // The copies skb_put their new skb by len: a len wrapped by an over-pull (quirk 7), or set that
+        // large by __skb_trim, wraps there.
+        if let t = target, Quirk.copiesByLen.contains(call.op), Int64(t.len) >= wrapBound {
             return .quirks([.putWrap])
         }
         if before.contains(where: { outOfRange($0.state) }) || off.1.contains(where: { outOfRange($0.state) })
             || ptr.1.contains(where: { outOfRange($0.state) })
-            || (call.op == .skb_copy_expand && call.arg0 < 0) {
+            || (call.op == .skb_copy_expand && (call.arg0 < 0 || call.arg0 >= wrapBound)) {
             return .quirks([.offsetOutOfRange])
         }
         guard sameReferences else { return .unexplained([FieldDifference(reference: -1, field: "references")]) }
@@ -105,8 +106,9 @@ struct RepresentationComparator {
             if mask == 0 { continue }
             for (bit, off, ptr) in [(Self.macBit, o.state.mac, p.state.mac), (Self.networkBit, o.state.network, p.state.network),
                                     (Self.transportBit, o.state.transport, p.state.transport)] where mask & bit != 0 {
-                // A never-set header rebased: an offset under OFF, a wild pointer under PTR.
-                if case .offset = off, ptr == .wild {
+                // A never-set header rebased: an offset (or, moved below head, a wild value) under OFF; a
+                // wild pointer under PTR, or still NULL when the pointer delta happened to be 0.
+                if off != ptr, ptr == .wild || ptr == .unset {
                     mask &= ~bit
                     met.insert(.unsetHeaderRebased)
                 }
@@ -118,16 +120,21 @@ struct RepresentationComparator {
         return unexplained.isEmpty ? .quirks(met) : .unexplained(unexplained)
     }
 
-    /// data or tail outside [0, 2^31) from head: where an unsigned int offset and a pointer part ways.
+    /// How far past head an offset can go before the two representations part ways: on x86_64 where
+    /// a u32 offset's sign is lost (2^31); on i386 where head + offset wraps the 32-bit address space,
+    /// which for heads in the data arena at 0xC0000000-0xE0000000 (Specs/snapshot.md) is from 512 MiB.
+    private var wrapBound: Int64 { arch == .i386 ? 1 << 29 : 1 << 31 }
+
+    /// data or tail below head or past wrapBound: where an unsigned int offset and a pointer part ways.
     private func outOfRange(_ s: SKBState) -> Bool {
-        s.data < 0 || s.tail < 0 || s.data >= 1 << 31 || s.tail >= 1 << 31
+        s.data < 0 || s.tail < 0 || s.data >= wrapBound || s.tail >= wrapBound
     }
 
-    /// Under OFF the tail wraps when tail + len reaches 2^32; a 32-bit pointer tail wraps earlier,
-    /// at the top of the address space above PAGE_OFFSET (at most 1 GiB of it is lowmem).
+    /// Under OFF the tail wraps when tail + len reaches 2^32; a 32-bit pointer tail wraps when head +
+    /// tail + len does, from wrapBound on.
     private func tailArithmeticWraps(_ tail: Int64, _ len: UInt32) -> Bool {
         let sum = UInt64(UInt32(truncatingIfNeeded: tail)) + UInt64(len)
-        return arch == .i386 ? sum >= (1 << 32) - (1 << 30) : sum >= (1 << 32)
+        return arch == .i386 ? sum >= UInt64(wrapBound) : sum >= (1 << 32)
     }
 
     /// OFF offset 0 and PTR unset are the same never-set header seen through each representation.
