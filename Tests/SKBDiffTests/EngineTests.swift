@@ -112,6 +112,20 @@ struct EngineTests {
         #expect(!r.counts.outcomeCounts.contains(0), "\(r.counts.outcomeCounts)")
     }
 
+    @Test("short campaigns on every architecture and profile find no divergence outside the catalogue",
+          arguments: [Target(arch: .x86_64, config: .minimal), Target(arch: .x86_64, config: .distro, cacheLine: 16),
+                      Target(arch: .i386, config: .minimal), Target(arch: .i386, config: .typical, cacheLine: 64)])
+    func cleanCampaign(target: Target) throws {
+        var options = CampaignOptions()
+        options.target = target
+        options.iterations = 3000
+        options.seed = 0xC1EA
+        options.jobs = 2
+        let r = try Campaign.run(options)
+        #expect(r.counts.divergences == 0, "\(r.findings.map { Report.oneLine($0.failure) })")
+        #expect(r.counts.quirkCounts.reduce(0, +) > 0, "the quirks are met, and explained")
+    }
+
     @Test("the JSON summary has the promised keys")
     func json() throws {
         var options = CampaignOptions()
