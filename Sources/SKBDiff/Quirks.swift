@@ -52,7 +52,8 @@ struct RepresentationComparator {
 
     /// The snapshot fields, as bits of a per-reference difference mask (bit 0: frozen).
     static let fieldNames = ["frozen"] + SKBState.fieldNames
-    static let macBit: UInt32 = 1 << 14, networkBit: UInt32 = 1 << 15, transportBit: UInt32 = 1 << 16
+    static func bit(_ field: String) -> UInt32 { 1 << UInt32(fieldNames.firstIndex(of: field)!) }
+    static let macBit = bit("mac_header"), networkBit = bit("network_header"), transportBit = bit("transport_header")
 
     func compare(call: Call, before: [ReferenceState], off: (Outcome?, [ReferenceState]),
                  ptr: (Outcome?, [ReferenceState])) -> Verdict {
@@ -152,14 +153,8 @@ struct RepresentationComparator {
         if a.network == .offset(0) && b.network == .unset { n.network = .offset(0) }
         if a.transport == .offset(0) && b.transport == .unset { n.transport = .offset(0) }
         if a == n && o.frozen == p.frozen { return 0 }
-        var mask: UInt32 = 0
-        for (k, differs) in [o.frozen != p.frozen, a.data != n.data, a.tail != n.tail, a.end != n.end, a.len != n.len,
-                             a.dataLen != n.dataLen, a.truesize != n.truesize, a.headroom != n.headroom,
-                             a.tailroom != n.tailroom, a.users != n.users, a.dataref != n.dataref, a.cloned != n.cloned,
-                             a.nohdr != n.nohdr, a.fclone != n.fclone, a.mac != n.mac, a.network != n.network,
-                             a.transport != n.transport, a.digest != n.digest].enumerated() where differs {
-            mask |= 1 << UInt32(k)
-        }
+        var mask: UInt32 = o.frozen != p.frozen ? 1 : 0
+        for (k, field) in SKBState.table.enumerated() where field.differs(a, n) { mask |= 1 << UInt32(k + 1) }
         return mask
     }
 }
@@ -191,8 +186,8 @@ func exactDifferences(_ a: (Outcome?, [ReferenceState]), _ b: (Outcome?, [Refere
     }
     for (x, y) in zip(a.1, b.1) where x != y {
         if x.frozen != y.frozen { diffs.append(FieldDifference(reference: x.reference, field: "frozen")) }
-        for ((name, v1), (_, v2)) in zip(x.state.fields, y.state.fields) where v1 != v2 {
-            diffs.append(FieldDifference(reference: x.reference, field: name))
+        for field in SKBState.table where field.differs(x.state, y.state) {
+            diffs.append(FieldDifference(reference: x.reference, field: field.name))
         }
     }
     return diffs

@@ -105,13 +105,6 @@ public enum Report {
     }
 }
 
-extension SKBState {
-    static let fieldNames: [String] = SKBState(
-        data: 0, tail: 0, end: 0, len: 0, dataLen: 0, truesize: 0, headroom: 0, tailroom: 0, users: 0, dataref: 0,
-        cloned: false, nohdr: false, fclone: .unavailable, mac: .unset, network: .unset, transport: .unset, digest: nil
-    ).fields.map(\.name)
-}
-
 extension String {
     func trimmingTrailingSpaces() -> String {
         var s = Substring(self)

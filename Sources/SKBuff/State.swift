@@ -220,15 +220,37 @@ public struct SKBState: Hashable, Sendable {
     }
 
     /// The fields by name, in the order reports print them.
-    public var fields: [(name: String, value: String)] {
-        [("data", String(data)), ("tail", String(tail)), ("end", String(end)), ("len", String(len)),
-         ("data_len", String(dataLen)), ("truesize", String(truesize)), ("headroom", String(headroom)),
-         ("tailroom", String(tailroom)), ("users", String(users)), ("dataref", "0x" + String(dataref, radix: 16)),
-         ("cloned", cloned ? "1" : "0"), ("nohdr", nohdr ? "1" : "0"), ("fclone", String(fclone.rawValue)),
-         ("mac_header", mac.description), ("network_header", network.description),
-         ("transport_header", transport.description),
-         ("digest", digest.map { String($0, radix: 16) } ?? "none")]
+    public var fields: [(name: String, value: String)] { SKBState.table.map { ($0.name, $0.render(self)) } }
+
+    public static var fieldNames: [String] { table.map(\.name) }
+
+    /// One snapshot field: its name in reports and seed traces, how it prints, how two compare.
+    public struct Field: Sendable {
+        public let name: String
+        public let render: @Sendable (SKBState) -> String
+        public let differs: @Sendable (SKBState, SKBState) -> Bool
     }
+
+    /// The fields in report order, declared once: printing and field-by-field comparison both use it.
+    public static let table: [Field] = [
+        Field(name: "data", render: { String($0.data) }, differs: { $0.data != $1.data }),
+        Field(name: "tail", render: { String($0.tail) }, differs: { $0.tail != $1.tail }),
+        Field(name: "end", render: { String($0.end) }, differs: { $0.end != $1.end }),
+        Field(name: "len", render: { String($0.len) }, differs: { $0.len != $1.len }),
+        Field(name: "data_len", render: { String($0.dataLen) }, differs: { $0.dataLen != $1.dataLen }),
+        Field(name: "truesize", render: { String($0.truesize) }, differs: { $0.truesize != $1.truesize }),
+        Field(name: "headroom", render: { String($0.headroom) }, differs: { $0.headroom != $1.headroom }),
+        Field(name: "tailroom", render: { String($0.tailroom) }, differs: { $0.tailroom != $1.tailroom }),
+        Field(name: "users", render: { String($0.users) }, differs: { $0.users != $1.users }),
+        Field(name: "dataref", render: { "0x" + String($0.dataref, radix: 16) }, differs: { $0.dataref != $1.dataref }),
+        Field(name: "cloned", render: { $0.cloned ? "1" : "0" }, differs: { $0.cloned != $1.cloned }),
+        Field(name: "nohdr", render: { $0.nohdr ? "1" : "0" }, differs: { $0.nohdr != $1.nohdr }),
+        Field(name: "fclone", render: { String($0.fclone.rawValue) }, differs: { $0.fclone != $1.fclone }),
+        Field(name: "mac_header", render: { $0.mac.description }, differs: { $0.mac != $1.mac }),
+        Field(name: "network_header", render: { $0.network.description }, differs: { $0.network != $1.network }),
+        Field(name: "transport_header", render: { $0.transport.description }, differs: { $0.transport != $1.transport }),
+        Field(name: "digest", render: { $0.digest.map { String($0, radix: 16) } ?? "none" }, differs: { $0.digest != $1.digest }),
+    ]
 }
 
 /// The deterministic bytes skb_put and skb_push write, and the digest of [data, tail): the same
