@@ -42,7 +42,7 @@ let package = Package(
             dependencies: ["SKBDiff", "SKBLayout", "CSKBuff", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "SKBuffTests", dependencies: ["SKBuff", "SKBDiff", "CSKBuff"]),
-        .testTarget(name: "SKBDiffTests", dependencies: ["SKBDiff", "SKBuff"]),
+        .testTarget(name: "SKBDiffTests", dependencies: ["SKBDiff", "SKBuff", "CSKBuff"]),
         .testTarget(name: "SKBLayoutTests", dependencies: ["SKBLayout", "SKBuff"]),
     ]
 )

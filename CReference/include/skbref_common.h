@@ -200,8 +200,10 @@ struct skbref_state {
     uint8_t fclone;
     uint8_t digest_valid;     /* 0 <= data <= tail <= end */
     uint8_t header_kind[3];   /* enum skbref_header_kind, mac, network, transport */
-    uint8_t pad_;
+    uint8_t pad_;             /* always 0: no byte of the struct is padding, */
+    uint32_t pad2_;           /* so the Swift model's SKBState is the same 96 bytes (bit copy, memcmp) */
 };
+_Static_assert(sizeof(struct skbref_state) == 96, "struct skbref_state mirrors the Swift SKBState, 96 bytes");
 
 /* One field of a struct as the compiler laid it out (bit_width 0: not a bit-field). */
 struct skbref_field {

@@ -1,11 +1,44 @@
 import CSKBuff
 import SKBuff
 
-/// The state of one pool reference after a call.
+/// The state of one pool reference after a call. Like SKBState it has no padding (104 bytes), so
+/// whole views compare as bytes.
 public struct ReferenceState: Hashable, Sendable {
-    public var reference: Int
-    public var frozen: Bool
     public var state: SKBState
+    @usableFromInline var storedReference: Int32
+    public var frozen: Bool
+    @usableFromInline var padding: (UInt8, UInt8, UInt8) = (0, 0, 0)
+
+    public var reference: Int {
+        get { Int(storedReference) }
+        set { storedReference = Int32(newValue) }
+    }
+
+    @inlinable
+    public init(reference: Int, frozen: Bool, state: SKBState) {
+        self.state = state
+        storedReference = Int32(reference)
+        self.frozen = frozen
+    }
+
+    @inlinable
+    public static func == (a: ReferenceState, b: ReferenceState) -> Bool {
+        withUnsafeBytes(of: a) { x in withUnsafeBytes(of: b) { y in PlainBytes.equal(x, y) } }
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(storedReference)
+        h.combine(state)
+    }
+
+    /// A placeholder, overwritten before it is read.
+    static let zero = ReferenceState(reference: 0, frozen: false, state: .init())
+
+    /// Two views (references in order) are the same, byte for byte.
+    @inlinable
+    static func same(_ a: [ReferenceState], _ b: [ReferenceState]) -> Bool {
+        a.count == b.count && a.withUnsafeBytes { x in b.withUnsafeBytes { y in PlainBytes.equal(x, y) } }
+    }
 }
 
 /// One implementation of the helpers: the Swift model or the C reference, in one representation.
@@ -36,6 +69,26 @@ struct Pool<Handle: Equatable> {
     mutating func reset() {
         handles.removeAll(keepingCapacity: true)
         frozen.removeAll(keepingCapacity: true)
+    }
+
+    /// Write the live and frozen references into `out`, in reference order: `body` initialises each
+    /// element in place (reference, handle, frozen, element), so a snapshot costs no array traffic.
+    @inline(__always)
+    func fill(_ out: inout [ReferenceState], _ body: (Int, Handle, Bool, UnsafeMutablePointer<ReferenceState>) -> Void) {
+        var live = 0
+        for h in handles where h != nil { live += 1 }
+        if out.count > live { out.removeLast(out.count - live) }
+        if out.count < live { out.append(contentsOf: repeatElement(ReferenceState.zero, count: live - out.count)) }
+        handles.withUnsafeBufferPointer { handles in
+            out.withUnsafeMutableBufferPointer { out in
+                var k = 0
+                for i in handles.indices {
+                    guard let h = handles[i] else { continue }
+                    body(i, h, frozen[i], out.baseAddress! + k)
+                    k += 1
+                }
+            }
+        }
     }
 
     func runnable(_ reference: Int) -> Handle? {
@@ -119,9 +172,9 @@ public final class SwiftImplementation<R: DataRepresentation>: Implementation {
     @_specialize(where R == OffsetRepresentation)
     @_specialize(where R == PointerRepresentation)
     public func snapshot(into out: inout [ReferenceState]) {
-        out.removeAll(keepingCapacity: true)
-        for (i, h) in pool.handles.enumerated() {
-            if let h { out.append(ReferenceState(reference: i, frozen: pool.frozen[i], state: kernel.state(h))) }
+        let k = kernel
+        pool.fill(&out) { i, h, frozen, slot in
+            slot.initialize(to: ReferenceState(reference: i, frozen: frozen, state: k.state(h)))
         }
     }
 
@@ -261,22 +314,12 @@ public final class CImplementation: Implementation {
     }
 
     public func snapshot(into out: inout [ReferenceState]) {
-        out.removeAll(keepingCapacity: true)
-        var s = skbref_state()
-        for (i, h) in pool.handles.enumerated() {
-            guard let h else { continue }
-            variant.state!(world, h, &s)
-            out.append(ReferenceState(reference: i, frozen: pool.frozen[i], state: CImplementation.convert(s)))
+        let state = variant.state!, world = world
+        pool.fill(&out) { i, h, frozen, slot in
+            // The state is the element's first field, and struct skbref_state is SKBState's layout.
+            slot.initialize(to: ReferenceState(reference: i, frozen: frozen, state: .init()))
+            state(world, h, UnsafeMutableRawPointer(slot).assumingMemoryBound(to: skbref_state.self))
         }
     }
 
-    static func convert(_ s: skbref_state) -> SKBState {
-        var state = SKBState(
-            data: s.data, tail: s.tail, end: s.end, len: s.len, dataLen: s.data_len, truesize: s.truesize,
-            headroom: s.headroom, tailroom: s.tailroom, users: s.users, dataref: s.dataref,
-            cloned: s.cloned != 0, nohdr: s.nohdr != 0, fclone: FcloneState(rawValue: s.fclone) ?? .unavailable,
-            mac: .unset, network: .unset, transport: .unset, digest: s.digest_valid != 0 ? s.digest : nil)
-        state.setHeaders(kinds: s.header_kind, offsets: s.header)
-        return state
-    }
 }

@@ -105,15 +105,17 @@ struct RepresentationComparator {
         for (o, p) in zip(off.1, ptr.1) {
             var mask = differences(o, p)
             if mask == 0 { continue }
-            for (bit, off, ptr) in [(Self.macBit, o.state.mac, p.state.mac), (Self.networkBit, o.state.network, p.state.network),
-                                    (Self.transportBit, o.state.transport, p.state.transport)] where mask & bit != 0 {
-                // A never-set header rebased: an offset (or, moved below head, a wild value) under OFF; a
-                // wild pointer under PTR, or still NULL when the pointer delta happened to be 0.
-                if off != ptr, ptr == .wild || ptr == .unset {
+            // A never-set header rebased: an offset (or, moved below head, a wild value) under OFF; a
+            // wild pointer under PTR, or still NULL when the pointer delta happened to be 0.
+            func explain(_ bit: UInt32, _ off: HeaderPosition, _ ptr: HeaderPosition) {
+                if mask & bit != 0, off != ptr, ptr == .wild || ptr == .unset {
                     mask &= ~bit
                     met.insert(.unsetHeaderRebased)
                 }
             }
+            explain(Self.macBit, o.state.mac, p.state.mac)
+            explain(Self.networkBit, o.state.network, p.state.network)
+            explain(Self.transportBit, o.state.transport, p.state.transport)
             for (bit, name) in RepresentationComparator.fieldNames.enumerated() where mask & (1 << UInt32(bit)) != 0 {
                 unexplained.append(FieldDifference(reference: o.reference, field: name))
             }
@@ -138,24 +140,12 @@ struct RepresentationComparator {
         return arch == .i386 ? sum >= UInt64(wrapBound) : sum >= (1 << 32)
     }
 
-    /// OFF offset 0 and PTR unset are the same never-set header seen through each representation.
-    private func headersEquivalent(_ off: HeaderPosition, _ ptr: HeaderPosition) -> Bool {
-        off == ptr || (off == .offset(0) && ptr == .unset)
-    }
-
     /// The fields in which OFF and PTR differ, as bits in fieldNames order (0 when they agree: equal but
     /// for the truesize delta and never-set headers).
     private func differences(_ o: ReferenceState, _ p: ReferenceState) -> UInt32 {
-        let a = o.state, b = p.state
-        var n = b
+        var n = o.state.adoptingNeverSetHeaders(of: p.state)
         n.truesize &+= truesizeDelta
-        if a.mac == .offset(0) && b.mac == .unset { n.mac = .offset(0) }
-        if a.network == .offset(0) && b.network == .unset { n.network = .offset(0) }
-        if a.transport == .offset(0) && b.transport == .unset { n.transport = .offset(0) }
-        if a == n && o.frozen == p.frozen { return 0 }
-        var mask: UInt32 = o.frozen != p.frozen ? 1 : 0
-        for (k, field) in SKBState.table.enumerated() where field.differs(a, n) { mask |= 1 << UInt32(k + 1) }
-        return mask
+        return o.state.differenceMask(n) << 1 | (o.frozen != p.frozen ? 1 : 0)
     }
 }
 
@@ -177,7 +167,7 @@ struct QuirkSet: OptionSet {
 
 /// The fields in which two snapshots of the same representation differ (every field counts).
 func exactDifferences(_ a: (Outcome?, [ReferenceState]), _ b: (Outcome?, [ReferenceState])) -> [FieldDifference] {
-    if a.0 == b.0 && a.1 == b.1 { return [] }
+    if a.0 == b.0 && ReferenceState.same(a.1, b.1) { return [] }
     var diffs: [FieldDifference] = []
     if a.0 != b.0 { diffs.append(FieldDifference(reference: -1, field: "outcome")) }
     if a.1.map(\.reference) != b.1.map(\.reference) {
@@ -186,7 +176,8 @@ func exactDifferences(_ a: (Outcome?, [ReferenceState]), _ b: (Outcome?, [Refere
     }
     for (x, y) in zip(a.1, b.1) where x != y {
         if x.frozen != y.frozen { diffs.append(FieldDifference(reference: x.reference, field: "frozen")) }
-        for field in SKBState.table where field.differs(x.state, y.state) {
+        let mask = x.state.differenceMask(y.state)
+        for (k, field) in SKBState.table.enumerated() where mask & (1 << UInt32(k)) != 0 {
             diffs.append(FieldDifference(reference: x.reference, field: field.name))
         }
     }

@@ -59,6 +59,15 @@ public enum Outcome: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    @inlinable public static func == (a: Outcome, b: Outcome) -> Bool {
+        switch (a, b) {
+        case let (.ok(x), .ok(y)), let (.error(x), .error(y)): return x == y
+        case let (.bug(x), .bug(y)): return x == y
+        case (.null, .null), (.panicOver, .panicOver), (.panicUnder, .panicUnder), (.overflow, .overflow): return true
+        default: return false
+        }
+    }
+
     /// The call stopped the skb: it takes no further operations.
     public var freezes: Bool {
         switch self {
@@ -126,12 +135,16 @@ public enum FcloneState: UInt8, Hashable, Sendable {
 }
 
 /// The observable state of one sk_buff: the comparison contract of Specs/snapshot.md.
-/// Stored as plain integers (headers as kind and offset, the digest with a flag) so that snapshots
-/// copy and compare as cheaply as the C struct they mirror; the accessors give the typed view.
+/// Stored as plain integers (headers as kind and offset, the digest with a flag), in the order and
+/// widths of the C reference's struct skbref_state and without a byte of padding: every byte is a
+/// field, so snapshots copy as a block, compare with memcmp, and a C snapshot converts by a bit copy.
+/// The accessors give the typed view.
 public struct SKBState: Hashable, Sendable {
     public var data: Int64
     public var tail: Int64
     public var end: Int64
+    @usableFromInline var headerOffsets: (Int64, Int64, Int64)
+    @usableFromInline var digestValue: UInt64
     public var len: UInt32
     public var dataLen: UInt32
     public var truesize: UInt32
@@ -142,10 +155,38 @@ public struct SKBState: Hashable, Sendable {
     public var cloned: Bool
     public var nohdr: Bool
     public var fclone: FcloneState
-    @usableFromInline var headerKinds: (UInt8, UInt8, UInt8)
-    @usableFromInline var headerOffsets: (Int64, Int64, Int64)
-    @usableFromInline var digestValue: UInt64
     @usableFromInline var hasDigest: Bool
+    @usableFromInline var headerKinds: (UInt8, UInt8, UInt8)
+    /// Explicit padding, always zero, so that the size is the stride (the C struct's pad_ and pad2_).
+    @usableFromInline var padding8: UInt8
+    @usableFromInline var padding32: UInt32
+
+    /// All zero: offsets 0, no digest, headers at offset 0.
+    @inlinable
+    public init() {
+        data = 0
+        tail = 0
+        end = 0
+        headerOffsets = (0, 0, 0)
+        digestValue = 0
+        len = 0
+        dataLen = 0
+        truesize = 0
+        headroom = 0
+        tailroom = 0
+        users = 0
+        dataref = 0
+        cloned = false
+        nohdr = false
+        fclone = .unavailable
+        hasDigest = false
+        headerKinds = (0, 0, 0)
+        padding8 = 0
+        padding32 = 0
+    }
+
+    /// The size every SKBState has: 96 bytes, equal to its stride and to sizeof(struct skbref_state).
+    public static let plainSize = 96
 
     @inlinable
     public init(data: Int64, tail: Int64, end: Int64, len: UInt32, dataLen: UInt32, truesize: UInt32,
@@ -155,6 +196,8 @@ public struct SKBState: Hashable, Sendable {
         self.data = data
         self.tail = tail
         self.end = end
+        headerOffsets = (0, 0, 0)
+        digestValue = digest ?? 0
         self.len = len
         self.dataLen = dataLen
         self.truesize = truesize
@@ -165,10 +208,10 @@ public struct SKBState: Hashable, Sendable {
         self.cloned = cloned
         self.nohdr = nohdr
         self.fclone = fclone
-        headerKinds = (0, 0, 0)
-        headerOffsets = (0, 0, 0)
-        digestValue = digest ?? 0
         hasDigest = digest != nil
+        headerKinds = (0, 0, 0)
+        padding8 = 0
+        padding32 = 0
         self.mac = mac
         self.network = network
         self.transport = transport
@@ -201,15 +244,37 @@ public struct SKBState: Hashable, Sendable {
         headerOffsets = (kinds.0 == 0 ? offsets.0 : 0, kinds.1 == 0 ? offsets.1 : 0, kinds.2 == 0 ? offsets.2 : 0)
     }
 
-    @inlinable
+    /// Every byte is a field, so equality is equality of the bytes.
+    @_alwaysEmitIntoClient
     public static func == (a: SKBState, b: SKBState) -> Bool {
-        a.data == b.data && a.tail == b.tail && a.end == b.end && a.len == b.len && a.dataLen == b.dataLen
-            && a.truesize == b.truesize && a.headroom == b.headroom && a.tailroom == b.tailroom && a.users == b.users
-            && a.dataref == b.dataref && a.cloned == b.cloned && a.nohdr == b.nohdr && a.fclone == b.fclone
-            && a.headerKinds.0 == b.headerKinds.0 && a.headerKinds.1 == b.headerKinds.1
-            && a.headerKinds.2 == b.headerKinds.2 && a.headerOffsets.0 == b.headerOffsets.0
-            && a.headerOffsets.1 == b.headerOffsets.1 && a.headerOffsets.2 == b.headerOffsets.2
-            && a.digestValue == b.digestValue && a.hasDigest == b.hasDigest
+        withUnsafeBytes(of: a) { x in withUnsafeBytes(of: b) { y in PlainBytes.equal(x, y) } }
+    }
+
+    /// The fields in which two states differ, one bit each in `table` order (bit k: table[k]), without
+    /// going through the table's closures.
+    @_alwaysEmitIntoClient
+    public func differenceMask(_ o: SKBState) -> UInt32 {
+        if self == o { return 0 }
+        @inline(__always) func bit(_ differs: Bool, _ k: UInt32) -> UInt32 { differs ? 1 << k : 0 }
+        return bit(data != o.data, 0) | bit(tail != o.tail, 1) | bit(end != o.end, 2) | bit(len != o.len, 3)
+            | bit(dataLen != o.dataLen, 4) | bit(truesize != o.truesize, 5) | bit(headroom != o.headroom, 6)
+            | bit(tailroom != o.tailroom, 7) | bit(users != o.users, 8) | bit(dataref != o.dataref, 9)
+            | bit(cloned != o.cloned, 10) | bit(nohdr != o.nohdr, 11) | bit(fclone != o.fclone, 12)
+            | bit(headerKinds.0 != o.headerKinds.0 || headerOffsets.0 != o.headerOffsets.0, 13)
+            | bit(headerKinds.1 != o.headerKinds.1 || headerOffsets.1 != o.headerOffsets.1, 14)
+            | bit(headerKinds.2 != o.headerKinds.2 || headerOffsets.2 != o.headerOffsets.2, 15)
+            | bit(hasDigest != o.hasDigest || digestValue != o.digestValue, 16)
+    }
+
+    /// Where this state has header k (0 mac, 1 network, 2 transport) at offset 0 and `other` has it
+    /// unset, give `other` offset 0 too: OFF offset 0 and PTR NULL are the same never-set header.
+    @_alwaysEmitIntoClient
+    public func adoptingNeverSetHeaders(of other: SKBState) -> SKBState {
+        var n = other
+        if headerKinds.0 == 0 && headerOffsets.0 == 0 && n.headerKinds.0 == 1 { n.headerKinds.0 = 0 }
+        if headerKinds.1 == 0 && headerOffsets.1 == 0 && n.headerKinds.1 == 1 { n.headerKinds.1 = 0 }
+        if headerKinds.2 == 0 && headerOffsets.2 == 0 && n.headerKinds.2 == 1 { n.headerKinds.2 = 0 }
+        return n
     }
 
     public func hash(into h: inout Hasher) {
@@ -251,6 +316,22 @@ public struct SKBState: Hashable, Sendable {
         Field(name: "transport_header", render: { $0.transport.description }, differs: { $0.transport != $1.transport }),
         Field(name: "digest", render: { $0.digest.map { String($0, radix: 16) } ?? "none" }, differs: { $0.digest != $1.digest }),
     ]
+}
+
+/// Comparing values whose every byte is a field (no padding), such as SKBState.
+public enum PlainBytes {
+    /// The two buffers have the same bytes. Their counts must be equal multiples of 8.
+    @_alwaysEmitIntoClient @inline(__always)
+    public static func equal(_ x: UnsafeRawBufferPointer, _ y: UnsafeRawBufferPointer) -> Bool {
+        precondition(x.count == y.count && x.count % 8 == 0)
+        var d: UInt64 = 0
+        var i = 0
+        while i < x.count {
+            d |= x.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ y.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            i += 8
+        }
+        return d == 0
+    }
 }
 
 /// The deterministic bytes skb_put and skb_push write, and the digest of [data, tail): the same
