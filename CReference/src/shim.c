@@ -65,6 +65,7 @@ void skbref_world_reset(struct skbref_world *w)
         if (!w->blocks[i].in_arena)
             free(w->blocks[i].p);
     w->nblocks = 0;
+    w->epoch++;
     /* A new sequence: the arena starts over. Objects are zeroed when allocated, so only a large used
      * part is handed back to the kernel (its pages would otherwise stay resident). */
     if (w->arena_used > ((size_t)64 << 20)) {
@@ -112,6 +113,7 @@ static void *skbref_world_track(struct skbref_world *w, unsigned char *p, size_t
     w->blocks[w->nblocks].in_arena = in_arena;
     w->blocks[w->nblocks].version = ++w->writes;
     w->nblocks++;
+    w->epoch++;
     return p;
 }
 
@@ -140,8 +142,8 @@ void *skbref_world_arena_alloc(struct skbref_world *w, size_t size)
     return skbref_world_track(w, p, size, 1);
 }
 
-/* Index of the block starting at start, or nblocks. Newest first: recent blocks are the likely ones. */
-static size_t skbref_world_index(const struct skbref_world *w, uintptr_t start)
+/* Newest first: recent blocks are the likely ones. */
+size_t skbref_world_index(const struct skbref_world *w, uintptr_t start)
 {
     for (size_t i = w->nblocks; i-- > 0;)
         if ((uintptr_t)w->blocks[i].p == start)
@@ -159,6 +161,7 @@ int skbref_world_free(struct skbref_world *w, const void *p)
     else
         free(w->blocks[i].p);
     w->blocks[i] = w->blocks[--w->nblocks];
+    w->epoch++;
     return 0;
 }
 

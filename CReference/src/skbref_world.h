@@ -43,6 +43,25 @@ struct skbref_digest_entry {
 
 #define SKBREF_DIGEST_CACHE 64
 
+/* The largest struct sk_buff of any variant, for the state memo's raw copies. */
+#define SKBREF_SKB_MAX 320
+
+/* A snapshot already taken, and what it was computed from: the sk_buff's bytes, the block that
+ * starts at its head, that block's bytes (version) and dataref, or, when no block starts there, the
+ * set of blocks (epoch). The state is a pure function of these, so while they are unchanged it is
+ * reused instead of computed again. */
+struct skbref_state_memo {
+    const void *skb;
+    uint64_t epoch;
+    size_t block;                   /* index in blocks, or SKBREF_NO_BLOCK when no block starts at head */
+    uint64_t version;
+    struct skbref_state state;
+    unsigned char raw[SKBREF_SKB_MAX];
+};
+
+#define SKBREF_STATE_MEMO 64
+#define SKBREF_NO_BLOCK SIZE_MAX
+
 struct skbref_world {
     uint32_t cache_bytes;           /* SMP_CACHE_BYTES of the target */
     struct skbref_block *blocks;    /* live allocations, unordered */
@@ -52,6 +71,8 @@ struct skbref_world {
     size_t arena_used;              /* the next data object goes at arena + arena_used */
     size_t arena_high;              /* the most ever used, for ASan's shadow */
     uint64_t writes;                /* numbers writes and new blocks; never reset */
+    uint64_t epoch;                 /* changes whenever a block is tracked or freed; never reset */
+    struct skbref_state_memo memo[SKBREF_STATE_MEMO]; /* by skb address */
     struct skbref_digest_entry digests[SKBREF_DIGEST_CACHE]; /* by skb address */
     jmp_buf bug_jump;               /* set by a variant's apply for the call it runs */
     int32_t fail_kind;              /* enum skbref_kind of the BUG/panic/overflow that jumped */
@@ -64,6 +85,8 @@ SKBREF_HIDDEN void *skbref_world_alloc(struct skbref_world *w, size_t size);
 SKBREF_HIDDEN void *skbref_world_arena_alloc(struct skbref_world *w, size_t size);
 /* Frees the block starting at p; returns 0, or -1 when no tracked block starts at p. */
 SKBREF_HIDDEN int skbref_world_free(struct skbref_world *w, const void *p);
+/* The index of the tracked block that starts exactly at start, or nblocks. */
+SKBREF_HIDDEN size_t skbref_world_index(const struct skbref_world *w, uintptr_t start);
 /* The tracked block that starts exactly at start, or NULL. */
 SKBREF_HIDDEN const struct skbref_block *skbref_world_block(const struct skbref_world *w, uintptr_t start);
 /* 1 if [p, p + n) lies inside one tracked block (n > 0). */

@@ -1380,11 +1380,43 @@ static void skbref_header_state(const struct sk_buff *skb, const unsigned char *
     }
 }
 
-/* The variant's state: the snapshot of one sk_buff (Specs/snapshot.md); never ends in a BUG. */
+/* The dataref of the skb_shared_info at end, when it lies inside the block; else 0. */
+static uint32_t skbref_dataref(const struct skbref_block *buf, int64_t end)
+{
+    if (!buf || end < 0 || (uint64_t)end > buf->size || sizeof(struct skb_shared_info) > buf->size - (uint64_t)end)
+        return 0;
+    atomic_t dataref;
+    memcpy(&dataref, buf->p + end, sizeof(dataref));
+    return (uint32_t)atomic_read(&dataref);
+}
+
+_Static_assert(sizeof(struct sk_buff) <= SKBREF_SKB_MAX, "the state memo holds a whole struct sk_buff");
+
+/* The variant's state: the snapshot of one sk_buff (Specs/snapshot.md); never ends in a BUG. Taken
+ * from the memo when nothing it depends on changed since it was last taken. */
 static void skbref_state(struct skbref_world *w, const void *p, struct skbref_state *out)
 {
     const struct sk_buff *skb = p;
-    const struct skbref_block *buf = skbref_world_block(w, (uintptr_t)skb->head);
+    struct skbref_state_memo *m = &w->memo[((uintptr_t)p >> 6) % SKBREF_STATE_MEMO];
+    size_t index = w->nblocks;
+    if (m->skb == p && memcmp(m->raw, skb, sizeof(*skb)) == 0) {
+        /* The block that starts at head is the one it was, if it is still at that index. */
+        if (m->block < w->nblocks && w->blocks[m->block].p == skb->head) {
+            const struct skbref_block *b = &w->blocks[m->block];
+            if (b->version == m->version && skbref_dataref(b, m->state.end) == m->state.dataref) {
+                *out = m->state;
+                return;
+            }
+            index = m->block;
+        } else if (m->block == SKBREF_NO_BLOCK && m->epoch == w->epoch) {
+            *out = m->state;
+            return;
+        }
+    }
+
+    if (index == w->nblocks)
+        index = skbref_world_index(w, (uintptr_t)skb->head);
+    const struct skbref_block *buf = index < w->nblocks ? &w->blocks[index] : NULL;
 
     memset(out, 0, sizeof(*out));
     out->data = (int64_t)SKB_PTR_DIFF(skb->data, skb->head);
@@ -1405,12 +1437,7 @@ static void skbref_state(struct skbref_world *w, const void *p, struct skbref_st
         out->digest_valid = 1;
         out->digest = skbref_world_digest(w, skb, buf, out->data, out->tail);
     }
-    if (buf && out->end >= 0 && (uint64_t)out->end <= buf->size &&
-        sizeof(struct skb_shared_info) <= buf->size - (uint64_t)out->end) {
-        atomic_t dataref;
-        memcpy(&dataref, buf->p + out->end, sizeof(dataref));
-        out->dataref = (uint32_t)atomic_read(&dataref);
-    }
+    out->dataref = skbref_dataref(buf, out->end);
 
     out->len = skb->len;
     out->data_len = skb->data_len;
@@ -1421,6 +1448,13 @@ static void skbref_state(struct skbref_world *w, const void *p, struct skbref_st
     out->cloned = skb->cloned;
     out->nohdr = skb->nohdr;
     out->fclone = skb->fclone;
+
+    m->skb = p;
+    m->epoch = w->epoch;
+    m->block = buf ? index : SKBREF_NO_BLOCK;
+    m->version = buf ? buf->version : 0;
+    m->state = *out;
+    memcpy(m->raw, skb, sizeof(*skb));
 }
 
 /*
