@@ -71,11 +71,15 @@ public struct CampaignCounts: Sendable {
 
     mutating func record(_ result: SequenceResult) {
         iterations += 1
-        for (call, outcome) in zip(result.calls, result.outcomes) {
-            guard let outcome else { continue }
-            operations += 1
-            opCounts[call.op.rawValue] += 1
-            outcomeCounts[CampaignCounts.kindIndex(outcome)] += 1
+        opCounts.withUnsafeMutableBufferPointer { opCounts in
+            outcomeCounts.withUnsafeMutableBufferPointer { outcomeCounts in
+                for (call, outcome) in zip(result.calls, result.outcomes) {
+                    guard let outcome else { continue }
+                    operations += 1
+                    opCounts[call.op.rawValue] += 1
+                    outcomeCounts[CampaignCounts.kindIndex(outcome)] += 1
+                }
+            }
         }
         for id in result.quirks {
             if let i = Quirk.catalogue.firstIndex(where: { $0.id == id }) { quirkCounts[i] += 1 }
@@ -150,11 +154,8 @@ public enum Campaign {
         differential.reset()
         result.removeAll()
         var comparing = true
-        var states: [ReferenceState] = []
         for _ in 0..<length {
-            states.removeAll(keepingCapacity: true)
-            for r in differential.referenceView where !r.frozen { states.append(r) }
-            let call = generator.next(&rng, usable: states)
+            let call = generator.next(&rng, usable: differential.usableView())
             if !differential.step(call, &result, comparing: &comparing) { break }
         }
     }

@@ -114,6 +114,15 @@ public final class Differential {
     /// The reference implementation's references as the last call left them (empty after reset).
     public var referenceView: [ReferenceState] { views[swiftOff] }
 
+    private var usable: [ReferenceState] = []
+
+    /// The reference view's references that can take a call (not frozen): what the generator targets.
+    func usableView() -> [ReferenceState] {
+        usable.removeAll(keepingCapacity: true)
+        for r in views[swiftOff] where !r.frozen { usable.append(r) }
+        return usable
+    }
+
     /// Run a whole sequence from an empty pool.
     public func run(_ calls: [Call], trace: ((Int, Call, [Divergence.View]) -> Void)? = nil) -> SequenceResult {
         reset()

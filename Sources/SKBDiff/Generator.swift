@@ -94,6 +94,7 @@ public struct Generator: Sendable {
     }
 
     /// One of the anchors, give or take one; sometimes a small number, a cache-line multiple or a huge value.
+    @inline(__always)
     private func near(_ anchors: [Int64], _ rng: inout SplitMix64) -> Int64 {
         let r = rng.below(100)
         if r < 70 { return anchors[rng.below(anchors.count)] + Int64(rng.below(3) - 1) }

@@ -39,7 +39,7 @@ extension Kernel {
         s.end = R.add(s.tail, Int64(size), mask: mask)
         // The shared info must fit inside the object (on i386 a wrapped kmalloc size does not).
         let at = endOffset(s)
-        guard at >= 0, at + shinfoSize <= Int64(buffers[Int(buffer)].bytes.count) else { throw .overflow }
+        guard at >= 0, at + shinfoSize <= Int64(buffers[Int(buffer)].size) else { throw .overflow }
         buffers[Int(buffer)].shinfoAt = at
         buffers[Int(buffer)].shinfo = SharedInfo(dataref: 1)
         slots[Int(skb.index)].skb = s
@@ -482,7 +482,7 @@ extension Kernel {
                       count: UInt64(bitPattern: tailOffset(s)) & mask)
         // memcpy(data + size, skb_end_pointer(skb), sizeof(struct skb_shared_info))
         let old = try shinfo(skb)
-        guard Int64(size) >= 0, Int64(size) + shinfoSize <= Int64(buffers[Int(newBuffer)].bytes.count) else { throw .overflow }
+        guard Int64(size) >= 0, Int64(size) + shinfoSize <= Int64(buffers[Int(newBuffer)].size) else { throw .overflow }
         buffers[Int(newBuffer)].shinfoAt = Int64(size)
         buffers[Int(newBuffer)].shinfo = old
 
@@ -627,9 +627,23 @@ extension Kernel {
 
     // MARK: The snapshot (Specs/snapshot.md)
 
-    /// The observable state of an skb.
+    /// The observable state of an skb: the memoised one while nothing it depends on has changed.
     @inlinable
     public func state(_ skb: SKB) -> SKBState {
+        let i = Int(skb.index)
+        let b = Int(slots[i].skb.buffer)
+        let key = b >= 0 ? StateKey(stamp: slots[i].stamp, version: buffers[b].version, meta: buffers[b].meta)
+                         : StateKey(stamp: slots[i].stamp, version: 0, meta: 0)
+        if slots[i].memoKey == key, let memo = slots[i].memo { return memo }
+        let state = computeState(skb)
+        slots[i].memo = state
+        slots[i].memoKey = key
+        return state
+    }
+
+    /// The observable state of an skb, computed from its fields and buffer.
+    @inlinable
+    func computeState(_ skb: SKB) -> SKBState {
         let s = self[skb]
         let data = dataOffset(s)
         let tail = tailOffset(s)
@@ -641,13 +655,11 @@ extension Kernel {
             return p >= s.head && p < upper ? .offset(Int64(p &- s.head)) : .wild
         }
         var digest: UInt64?
-        if 0 <= data && data <= tail && tail <= end, s.buffer >= 0, tail <= Int64(buffers[Int(s.buffer)].bytes.count) {
+        if 0 <= data && data <= tail && tail <= end, s.buffer >= 0, tail <= Int64(buffers[Int(s.buffer)].size) {
             let key = DigestKey(buffer: s.buffer, version: buffers[Int(s.buffer)].version, data: data, tail: tail)
             let slot = Int(skb.index)
             if slots[slot].digestKey != key {
-                slots[slot].digest = buffers[Int(s.buffer)].bytes.withUnsafeBytes {
-                    PacketBytes.digest(UnsafeRawBufferPointer(rebasing: $0[Int(data)..<Int(tail)]))
-                }
+                slots[slot].digest = PacketBytes.digest(UnsafeRawBufferPointer(rebasing: bytes(s.buffer)[Int(data)..<Int(tail)]))
                 slots[slot].digestKey = key
             }
             digest = slots[slot].digest
@@ -667,7 +679,7 @@ extension Kernel {
     public func packetBytes(_ skb: SKB) -> [UInt8] {
         let s = self[skb]
         let data = dataOffset(s), tail = tailOffset(s)
-        guard s.buffer >= 0, 0 <= data, data <= tail, tail <= Int64(buffers[Int(s.buffer)].bytes.count) else { return [] }
-        return Array(buffers[Int(s.buffer)].bytes[Int(data)..<Int(tail)])
+        guard s.buffer >= 0, 0 <= data, data <= tail, tail <= Int64(buffers[Int(s.buffer)].size) else { return [] }
+        return Array(bytes(s.buffer)[Int(data)..<Int(tail)])
     }
 }

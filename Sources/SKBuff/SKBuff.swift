@@ -9,27 +9,27 @@ public struct SKB: Hashable, Sendable, CustomStringConvertible {
 /// The fields of a 2.6.24 struct sk_buff that the modelled helpers read or write. head and data
 /// are always pointers; the five sk_buff_data_t fields are `R.Stored`.
 public struct SKBuff<R: DataRepresentation>: Sendable {
-    public var len: UInt32 = 0
-    public var dataLen: UInt32 = 0
-    public var macLen: UInt16 = 0
-    public var hdrLen: UInt16 = 0
+    public var len: UInt32
+    public var dataLen: UInt32
+    public var macLen: UInt16
+    public var hdrLen: UInt16
     /// The union { __wsum csum; struct { __u16 csum_start, csum_offset; } }, little endian.
-    public var csum: UInt32 = 0
-    public var ipSummed: UInt8 = 0
-    public var cloned = false
-    public var nohdr = false
-    public var fclone: FcloneState = .unavailable
-    public var transportHeader: R.Stored = 0
-    public var networkHeader: R.Stored = 0
-    public var macHeader: R.Stored = 0
-    public var tail: R.Stored = 0
-    public var end: R.Stored = 0
-    public var head: Address = 0
-    public var data: Address = 0
-    public var truesize: UInt32 = 0
-    public var users: Int32 = 0
+    public var csum: UInt32
+    public var ipSummed: UInt8
+    public var cloned: Bool
+    public var nohdr: Bool
+    public var fclone: FcloneState
+    public var transportHeader: R.Stored
+    public var networkHeader: R.Stored
+    public var macHeader: R.Stored
+    public var tail: R.Stored
+    public var end: R.Stored
+    public var head: Address
+    public var data: Address
+    public var truesize: UInt32
+    public var users: Int32
     /// The data allocation head points into (-1: none yet).
-    @usableFromInline var buffer: Int32 = -1
+    @usableFromInline var buffer: Int32
 
     /// csum_start is the low half of the csum union on little endian (quirk 4 adds to it without carry).
     @inlinable public var csumStart: UInt16 {
@@ -38,36 +38,75 @@ public struct SKBuff<R: DataRepresentation>: Sendable {
     }
 
     /// The fields __alloc_skb's memset clears (everything before tail), as a fresh head-cache object.
-    @inlinable init() {}
+    /// Assigned here rather than as property defaults, which clients would call into this module for.
+    @inlinable init() {
+        len = 0
+        dataLen = 0
+        macLen = 0
+        hdrLen = 0
+        csum = 0
+        ipSummed = 0
+        cloned = false
+        nohdr = false
+        fclone = .unavailable
+        transportHeader = 0
+        networkHeader = 0
+        macHeader = 0
+        tail = 0
+        end = 0
+        head = 0
+        data = 0
+        truesize = 0
+        users = 0
+        buffer = -1
+    }
 }
 
 /// struct skb_shared_info, minus frags (paged data is out of scope: nr_frags stays 0).
 public struct SharedInfo: Hashable, Sendable {
-    @inlinable public init(dataref: Int32 = 0) { self.dataref = dataref }
+    @inlinable public init(dataref: Int32 = 0) {
+        self.dataref = dataref
+        nrFrags = 0
+        gsoSize = 0
+        gsoSegs = 0
+        gsoType = 0
+        ip6FragId = 0
+    }
 
-    public var dataref: Int32 = 0
-    public var nrFrags: UInt16 = 0
-    public var gsoSize: UInt16 = 0
-    public var gsoSegs: UInt16 = 0
-    public var gsoType: UInt16 = 0
-    public var ip6FragId: UInt32 = 0
+    public var dataref: Int32
+    public var nrFrags: UInt16
+    public var gsoSize: UInt16
+    public var gsoSegs: UInt16
+    public var gsoType: UInt16
+    public var ip6FragId: UInt32
 }
 
-/// A kmalloc or kmem_cache object that holds packet data and, at head + end, the shared info.
+/// A kmalloc or kmem_cache object that holds packet data and, at head + end, the shared info. Its
+/// bytes are [offset, offset + size) of the kernel's byte arena.
 @usableFromInline
 struct Buffer {
     @usableFromInline var base: Address
-    @usableFromInline var bytes: [UInt8]
+    @usableFromInline var offset: Int
+    /// The object's size; 0 once it is freed.
+    @usableFromInline var size: Int
     /// Where the struct skb_shared_info was written, as an offset from base (-1: nowhere yet).
-    @usableFromInline var shinfoAt: Int64 = -1
-    @usableFromInline var shinfo = SharedInfo()
-    @usableFromInline var live = true
+    @usableFromInline var shinfoAt: Int64 { didSet { meta &+= 1 } }
+    @usableFromInline var shinfo: SharedInfo { didSet { meta &+= 1 } }
+    @usableFromInline var live: Bool { didSet { meta &+= 1 } }
     /// Changes whenever a byte of the buffer is written, so cached digests know when they are stale.
-    @usableFromInline var version: UInt64 = 0
+    @usableFromInline var version: UInt64
+    /// Changes whenever shinfoAt, shinfo or live does (memoised snapshots).
+    @usableFromInline var meta: UInt32
 
-    @inlinable init(base: Address, bytes: [UInt8]) {
+    @inlinable init(base: Address, offset: Int, size: Int) {
         self.base = base
-        self.bytes = bytes
+        self.offset = offset
+        self.size = size
+        shinfoAt = -1
+        shinfo = SharedInfo()
+        live = true
+        version = 0
+        meta = 0
     }
 }
 
@@ -75,14 +114,49 @@ struct Buffer {
 /// carries the pair's fclone_ref, the atomic_t after the second sk_buff.
 @usableFromInline
 struct HeadSlot<R: DataRepresentation> {
-    @usableFromInline var skb = SKBuff<R>()
-    @usableFromInline var live = true
-    @usableFromInline var fcloneRef: Int32 = 0
+    @usableFromInline var skb: SKBuff<R> { didSet { stamp &+= 1 } }
+    @usableFromInline var live: Bool { didSet { stamp &+= 1 } }
+    @usableFromInline var fcloneRef: Int32
+    /// Changes whenever skb or live does (memoised snapshots); starts above StateKey's initial 0.
+    @usableFromInline var stamp: UInt32
     /// The digest of [data, tail) last computed, and what it was computed from.
-    @usableFromInline var digest: UInt64 = 0
-    @usableFromInline var digestKey = DigestKey(buffer: -1, version: 0, data: 0, tail: 0)
+    @usableFromInline var digest: UInt64
+    @usableFromInline var digestKey: DigestKey
+    /// The snapshot last taken, and what it was taken from.
+    @usableFromInline var memo: SKBState?
+    @usableFromInline var memoKey: StateKey
 
-    @inlinable init() {}
+    /// Initial values are assigned here, not as property defaults, which clients would call into
+    /// this module for.
+    @inlinable init() {
+        skb = SKBuff<R>()
+        live = true
+        fcloneRef = 0
+        stamp = 1
+        digest = 0
+        digestKey = DigestKey(buffer: -1, version: 0, data: 0, tail: 0)
+        memo = nil
+        memoKey = StateKey(stamp: 0, version: 0, meta: 0)
+    }
+}
+
+/// What a snapshot depends on: the sk_buff (stamp), and its buffer's bytes (version) and shared info
+/// and liveness (meta). The state is a pure function of them.
+@usableFromInline
+struct StateKey: Equatable {
+    @usableFromInline var stamp: UInt32
+    @usableFromInline var meta: UInt32
+    @usableFromInline var version: UInt64
+
+    @inlinable static func == (a: StateKey, b: StateKey) -> Bool {
+        a.stamp == b.stamp && a.meta == b.meta && a.version == b.version
+    }
+
+    @inlinable init(stamp: UInt32, version: UInt64, meta: UInt32) {
+        self.stamp = stamp
+        self.version = version
+        self.meta = meta
+    }
 }
 
 /// What a cached digest of [data, tail) depends on.
@@ -92,6 +166,10 @@ struct DigestKey: Equatable {
     @usableFromInline var version: UInt64
     @usableFromInline var data: Int64
     @usableFromInline var tail: Int64
+
+    @inlinable static func == (a: DigestKey, b: DigestKey) -> Bool {
+        a.buffer == b.buffer && a.version == b.version && a.data == b.data && a.tail == b.tail
+    }
 
     @inlinable init(buffer: Int32, version: UInt64, data: Int64, tail: Int64) {
         self.buffer = buffer
@@ -116,6 +194,15 @@ public final class Kernel<R: DataRepresentation> {
     @usableFromInline var nextAddress: Address
     /// Numbers every write to a buffer (never reset, so a cached digest cannot match a later buffer).
     @usableFromInline var writes: UInt64 = 0
+    /// The bytes of every buffer of the sequence, bump-allocated as the simulated addresses are (an
+    /// object at address a is at arena offset a - PAGE_OFFSET); grown by doubling, kept across sequences.
+    @usableFromInline var arena: UnsafeMutableRawPointer
+    @usableFromInline var arenaCapacity: Int
+    /// Above this much, reset hands the arena back (as the C reference unmaps its used part).
+    @inlinable
+    static var arenaKeep: Int { 64 << 20 }
+    @inlinable
+    static var arenaInitial: Int { 1 << 20 }
 
     /// NET_SKB_PAD (include/linux/skbuff.h).
     @inlinable
@@ -138,7 +225,11 @@ public final class Kernel<R: DataRepresentation> {
         self.mask = target.arch.addressMask
         self.shinfoSize = Int64(sizing.sharedInfo)
         self.nextAddress = target.arch.pageOffset
+        arena = UnsafeMutableRawPointer.allocate(byteCount: Kernel.arenaInitial, alignment: 64)
+        arenaCapacity = Kernel.arenaInitial
     }
+
+    deinit { arena.deallocate() }
 
     /// Forget every object: the next sequence starts from an empty slab.
     @inlinable
@@ -146,6 +237,29 @@ public final class Kernel<R: DataRepresentation> {
         slots.removeAll(keepingCapacity: true)
         buffers.removeAll(keepingCapacity: true)
         nextAddress = arch.pageOffset
+        if arenaCapacity > Kernel.arenaKeep {
+            arena.deallocate()
+            arena = UnsafeMutableRawPointer.allocate(byteCount: Kernel.arenaInitial, alignment: 64)
+            arenaCapacity = Kernel.arenaInitial
+        }
+    }
+
+    /// A buffer's bytes. Valid until the next kmalloc, which may move the arena.
+    @inlinable
+    func bytes(_ buffer: Int32) -> UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: arena + buffers[Int(buffer)].offset, count: buffers[Int(buffer)].size)
+    }
+
+    /// Room in the arena up to `end` bytes, keeping what it holds.
+    @inlinable
+    func growArena(to end: Int) {
+        var capacity = arenaCapacity
+        while capacity < end { capacity *= 2 }
+        let grown = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
+        grown.copyMemory(from: arena, byteCount: Int(nextAddress &- arch.pageOffset))
+        arena.deallocate()
+        arena = grown
+        arenaCapacity = capacity
     }
 
     @inlinable
@@ -185,9 +299,12 @@ public final class Kernel<R: DataRepresentation> {
     func kmalloc(_ size: UInt64) -> Int32? {
         guard size <= Kernel.kmallocMaxSize, nextAddress - arch.pageOffset + size <= Kernel.arenaSize else { return nil }
         let base = nextAddress
+        let offset = Int(base &- arch.pageOffset)
+        if offset + Int(size) > arenaCapacity { growArena(to: offset + Int(size)) }
         nextAddress = (base &+ size &+ 63) & ~63 & mask
         writes &+= 1
-        var buffer = Buffer(base: base, bytes: [UInt8](repeating: 0, count: Int(size)))
+        (arena + offset).initializeMemory(as: UInt8.self, repeating: 0, count: Int(size))
+        var buffer = Buffer(base: base, offset: offset, size: Int(size))
         buffer.version = writes
         buffers.append(buffer)
         return Int32(buffers.count - 1)
@@ -197,7 +314,7 @@ public final class Kernel<R: DataRepresentation> {
     func kfree(_ buffer: Int32) throws(KernelStop) {
         guard buffer >= 0, buffers[Int(buffer)].live else { throw .bug(.badFree) }
         buffers[Int(buffer)].live = false
-        buffers[Int(buffer)].bytes = []
+        buffers[Int(buffer)].size = 0
     }
 
     /// The byte range [start, start + count) of a buffer's data area [0, limit), or `overflow`
@@ -206,7 +323,7 @@ public final class Kernel<R: DataRepresentation> {
     func checkedRange(_ buffer: Int32, start: Int64, count: UInt64, limit: Int64) throws(KernelStop) -> Range<Int> {
         if count == 0 { return 0..<0 }
         guard buffer >= 0, buffers[Int(buffer)].live else { throw .overflow }
-        let size = Int64(buffers[Int(buffer)].bytes.count)
+        let size = Int64(buffers[Int(buffer)].size)
         guard start >= 0, count <= UInt64(Int64.max),
               limit <= size, start <= limit, Int64(count) <= limit - start
         else { throw .overflow }
@@ -222,16 +339,12 @@ public final class Kernel<R: DataRepresentation> {
         if s.isEmpty { return }
         writes &+= 1
         buffers[Int(dst.buffer)].version = writes
+        let from = bytes(src.buffer), to = bytes(dst.buffer)
         if src.buffer == dst.buffer {
-            let chunk = Array(buffers[Int(src.buffer)].bytes[s])
-            buffers[Int(dst.buffer)].bytes.replaceSubrange(d, with: chunk)
+            let chunk = Array(from[s])
+            chunk.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: to[d]).copyMemory(from: $0) }
         } else {
-            buffers[Int(src.buffer)].bytes.withUnsafeBufferPointer { from in
-                buffers[Int(dst.buffer)].bytes.withUnsafeMutableBufferPointer { to in
-                    UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: to[d]))
-                        .copyMemory(from: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: from[s])))
-                }
-            }
+            UnsafeMutableRawBufferPointer(rebasing: to[d]).copyMemory(from: UnsafeRawBufferPointer(rebasing: from[s]))
         }
     }
 
@@ -241,9 +354,7 @@ public final class Kernel<R: DataRepresentation> {
         let r = try checkedRange(buffer, start: start, count: count, limit: limit)
         writes &+= 1
         buffers[Int(buffer)].version = writes
-        buffers[Int(buffer)].bytes.withUnsafeMutableBytes { b in
-            _ = UnsafeMutableRawBufferPointer(rebasing: b[r]).initializeMemory(as: UInt8.self, repeating: 0)
-        }
+        _ = UnsafeMutableRawBufferPointer(rebasing: bytes(buffer)[r]).initializeMemory(as: UInt8.self, repeating: 0)
     }
 
     /// Write the put/push pattern (Specs/snapshot.md): byte k is (pattern * 157 + k) mod 256.
@@ -253,9 +364,7 @@ public final class Kernel<R: DataRepresentation> {
         let r = try checkedRange(s.buffer, start: start, count: UInt64(count), limit: endOffset(s))
         writes &+= 1
         buffers[Int(s.buffer)].version = writes
-        buffers[Int(s.buffer)].bytes.withUnsafeMutableBytes { b in
-            PacketBytes.fill(UnsafeMutableRawBufferPointer(rebasing: b[r]), pattern: pattern)
-        }
+        PacketBytes.fill(UnsafeMutableRawBufferPointer(rebasing: bytes(s.buffer)[r]), pattern: pattern)
     }
 
     /// skb_shinfo(skb): the struct skb_shared_info at head + end, which must be where one was written.
