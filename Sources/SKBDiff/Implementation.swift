@@ -316,9 +316,11 @@ public final class CImplementation: Implementation {
     public func snapshot(into out: inout [ReferenceState]) {
         let state = variant.state!, world = world
         pool.fill(&out) { i, h, frozen, slot in
-            // The state is the element's first field, and struct skbref_state is SKBState's layout.
-            slot.initialize(to: ReferenceState(reference: i, frozen: frozen, state: .init()))
+            // The state is the element's first field, and struct skbref_state is SKBState's layout:
+            // C writes it in place, whole.
             state(world, h, UnsafeMutableRawPointer(slot).assumingMemoryBound(to: skbref_state.self))
+            slot.pointee.reference = i
+            slot.pointee.frozen = frozen
         }
     }
 

@@ -164,25 +164,9 @@ public struct SKBState: Hashable, Sendable {
     /// All zero: offsets 0, no digest, headers at offset 0.
     @inlinable
     public init() {
-        data = 0
-        tail = 0
-        end = 0
-        headerOffsets = (0, 0, 0)
-        digestValue = 0
-        len = 0
-        dataLen = 0
-        truesize = 0
-        headroom = 0
-        tailroom = 0
-        users = 0
-        dataref = 0
-        cloned = false
-        nohdr = false
-        fclone = .unavailable
-        hasDigest = false
-        headerKinds = (0, 0, 0)
-        padding8 = 0
-        padding32 = 0
+        self.init(data: 0, tail: 0, end: 0, len: 0, dataLen: 0, truesize: 0, headroom: 0, tailroom: 0, users: 0,
+                  dataref: 0, cloned: false, nohdr: false, fclone: .unavailable, mac: .offset(0), network: .offset(0),
+                  transport: .offset(0), digest: nil)
     }
 
     /// The size every SKBState has: 96 bytes, equal to its stride and to sizeof(struct skbref_state).
@@ -236,12 +220,6 @@ public struct SKBState: Hashable, Sendable {
             digestValue = newValue ?? 0
             hasDigest = newValue != nil
         }
-    }
-
-    /// Set the three headers from the C reference's plain form (enum skbref_header_kind and offsets).
-    @inlinable public mutating func setHeaders(kinds: (UInt8, UInt8, UInt8), offsets: (Int64, Int64, Int64)) {
-        headerKinds = kinds
-        headerOffsets = (kinds.0 == 0 ? offsets.0 : 0, kinds.1 == 0 ? offsets.1 : 0, kinds.2 == 0 ? offsets.2 : 0)
     }
 
     /// Every byte is a field, so equality is equality of the bytes.
