@@ -155,7 +155,7 @@ public enum Campaign {
         result.removeAll()
         var comparing = true
         for _ in 0..<length {
-            let call = generator.next(&rng, usable: differential.usableView())
+            let call = differential.withReferenceView { generator.next(&rng, view: $0) }
             if !differential.step(call, &result, comparing: &comparing) { break }
         }
     }

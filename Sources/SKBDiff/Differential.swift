@@ -114,13 +114,9 @@ public final class Differential {
     /// The reference implementation's references as the last call left them (empty after reset).
     public var referenceView: [ReferenceState] { views[swiftOff] }
 
-    private var usable: [ReferenceState] = []
-
-    /// The reference view's references that can take a call (not frozen): what the generator targets.
-    func usableView() -> [ReferenceState] {
-        usable.removeAll(keepingCapacity: true)
-        for r in views[swiftOff] where !r.frozen { usable.append(r) }
-        return usable
+    /// The reference view, without copying it: what the generator targets.
+    func withReferenceView<T>(_ body: (UnsafeBufferPointer<ReferenceState>) -> T) -> T {
+        views[swiftOff].withUnsafeBufferPointer(body)
     }
 
     /// Run a whole sequence from an empty pool.
@@ -170,7 +166,7 @@ public final class Differential {
                 result.quirkSet.formUnion(new)
                 for q in new.quirks { result.quirks.append(q.id) }
             }
-            if met.quirks.contains(where: \.endsComparison) { comparing = false }
+            if met.endsComparison { comparing = false }
         case let .unexplained(diffs):
             result.failure = Divergence(kind: .representation, step: index, call: call, differences: diffs, views: currentViews())
             return false

@@ -65,19 +65,40 @@ public struct Generator: Sendable {
 
     /// The next call, given the usable references and their states.
     public func next(_ rng: inout SplitMix64, usable: [ReferenceState]) -> Call {
+        usable.withUnsafeBufferPointer { next(&rng, view: $0, usable: $0.count) }
+    }
+
+    /// The same, given a whole view: its frozen references are skipped, as if `usable` held the
+    /// others (the campaign's path, which builds no array).
+    func next(_ rng: inout SplitMix64, view: UnsafeBufferPointer<ReferenceState>) -> Call {
+        var usable = 0
+        for r in view where !r.frozen { usable += 1 }
+        return next(&rng, view: view, usable: usable)
+    }
+
+    private func next(_ rng: inout SplitMix64, view: UnsafeBufferPointer<ReferenceState>, usable: Int) -> Call {
         var op: Operation
         repeat {
             op = pick(&rng)
-            if usable.isEmpty && op.takesTarget { op = [.alloc_skb, .alloc_skb_fclone, .dev_alloc_skb, .alloc_skb_from_cache][rng.below(4)] }
-        } while op.effect == .produces && usable.count >= poolLimit && !rng.chance(10)
+            if usable == 0 && op.takesTarget { op = Generator.allocators[rng.below(4)] }
+        } while op.effect == .produces && usable >= poolLimit && !rng.chance(10)
         guard op.takesTarget else { return Call(op, allocationArguments(op, &rng)) }
-        let r = usable[rng.below(usable.count)]
+        // The k-th reference that is not frozen.
+        var k = rng.below(usable)
+        var i = 0
+        while view[i].frozen || k > 0 {
+            if !view[i].frozen { k -= 1 }
+            i += 1
+        }
+        let r = view[i]
         let s = r.state
         let kinds = Generator.argumentKinds[op.rawValue]
         let a0 = kinds.count > 0 ? fit(argument(op, 0, s, &rng), kinds[0]) : 0
         let a1 = kinds.count > 1 ? fit(argument(op, 1, s, &rng), kinds[1]) : 0
         return Call(op, target: r.reference, arg0: a0, arg1: a1)
     }
+
+    private static let allocators: [Operation] = [.alloc_skb, .alloc_skb_fclone, .dev_alloc_skb, .alloc_skb_from_cache]
 
     private func pick(_ rng: inout SplitMix64) -> Operation {
         var x = rng.below(totalWeight)

@@ -29,7 +29,12 @@ public struct Quirk: Hashable, Sendable {
         endsComparison: true)
 
     /// The helpers that allocate a copy and skb_put it by the original's len.
-    static let copiesByLen: Set<Operation> = [.skb_copy, .pskb_copy, .skb_copy_expand, .skb_realloc_headroom, .skb_unshare]
+    static func copiesByLen(_ op: Operation) -> Bool {
+        switch op {
+        case .skb_copy, .pskb_copy, .skb_copy_expand, .skb_realloc_headroom, .skb_unshare: return true
+        default: return false
+        }
+    }
 
     public static let catalogue: [Quirk] = [unsetHeaderRebased, macHeaderWasSetFresh, putWrap, offsetOutOfRange]
     public static let byID: [String: Quirk] = Dictionary(uniqueKeysWithValues: catalogue.map { ($0.id, $0) })
@@ -72,17 +77,17 @@ struct RepresentationComparator {
         let target = before.first { $0.reference == call.target }?.state
         if let t = target, call.op == .skb_put || call.op == .__skb_put,
            tailArithmeticWraps(t.tail, UInt32(truncatingIfNeeded: call.arg0)) {
-            return .quirks([.putWrap])
+            return .quirks(.putWrap)
         }
         // The copies skb_put their new skb by len: a len wrapped by an over-pull (quirk 7), or set that
         // large by __skb_trim, wraps there.
-        if let t = target, Quirk.copiesByLen.contains(call.op), Int64(t.len) >= wrapBound {
-            return .quirks([.putWrap])
+        if let t = target, Quirk.copiesByLen(call.op), Int64(t.len) >= wrapBound {
+            return .quirks(.putWrap)
         }
         if before.contains(where: { outOfRange($0.state) }) || off.1.contains(where: { outOfRange($0.state) })
             || ptr.1.contains(where: { outOfRange($0.state) })
             || (call.op == .skb_copy_expand && (call.arg0 < 0 || call.arg0 >= wrapBound)) {
-            return .quirks([.offsetOutOfRange])
+            return .quirks(.offsetOutOfRange)
         }
         guard sameReferences else { return .unexplained([FieldDifference(reference: -1, field: "references")]) }
 
@@ -92,12 +97,12 @@ struct RepresentationComparator {
         if outcomeDiffers {
             if call.op == .skb_mac_header_was_set, off.0 == .ok(1), ptr.0 == .ok(0),
                ptr.1.first(where: { $0.reference == call.target })?.state.mac == .unset {
-                met.insert(.macHeaderWasSetFresh)
+                met.formUnion(.macHeaderWasSetFresh)
             } else if call.op == .skb_mac_header_was_set, off.0 == .ok(0), ptr.0 == .ok(1),
                       off.1.first(where: { $0.reference == call.target })?.state.mac == .wild {
                 // A never-set mac_header rebased by exactly -1 under OFF is ~0U, the value
                 // skb_mac_header_was_set takes for "unset"; under PTR it is a wild non-NULL pointer.
-                met.insert(.unsetHeaderRebased)
+                met.formUnion(.unsetHeaderRebased)
             } else {
                 unexplained.append(FieldDifference(reference: -1, field: "outcome"))
             }
@@ -110,12 +115,13 @@ struct RepresentationComparator {
             func explain(_ bit: UInt32, _ off: HeaderPosition, _ ptr: HeaderPosition) {
                 if mask & bit != 0, off != ptr, ptr == .wild || ptr == .unset {
                     mask &= ~bit
-                    met.insert(.unsetHeaderRebased)
+                    met.formUnion(.unsetHeaderRebased)
                 }
             }
             explain(Self.macBit, o.state.mac, p.state.mac)
             explain(Self.networkBit, o.state.network, p.state.network)
             explain(Self.transportBit, o.state.transport, p.state.transport)
+            if mask == 0 { continue }
             for (bit, name) in RepresentationComparator.fieldNames.enumerated() where mask & (1 << UInt32(bit)) != 0 {
                 unexplained.append(FieldDifference(reference: o.reference, field: name))
             }
@@ -162,7 +168,18 @@ struct QuirkSet: OptionSet {
 
     mutating func insert(_ q: Quirk) { formUnion(QuirkSet(rawValue: 1 << UInt8(Quirk.catalogue.firstIndex(of: q)!))) }
 
+    // The catalogue's entries as sets, computed once: insert compares quirks by value.
+    static let unsetHeaderRebased = QuirkSet(arrayLiteral: Quirk.unsetHeaderRebased)
+    static let macHeaderWasSetFresh = QuirkSet(arrayLiteral: Quirk.macHeaderWasSetFresh)
+    static let putWrap = QuirkSet(arrayLiteral: Quirk.putWrap)
+    static let offsetOutOfRange = QuirkSet(arrayLiteral: Quirk.offsetOutOfRange)
+    /// The entries after which OFF and PTR are no longer compared.
+    static let ending = QuirkSet(rawValue: Quirk.catalogue.indices.reduce(0) { Quirk.catalogue[$1].endsComparison ? $0 | 1 << UInt8($1) : $0 })
+
     var quirks: [Quirk] { Quirk.catalogue.indices.filter { rawValue & (1 << UInt8($0)) != 0 }.map { Quirk.catalogue[$0] } }
+
+    /// One of them ends the comparison.
+    var endsComparison: Bool { !isDisjoint(with: QuirkSet.ending) }
 }
 
 /// The fields in which two snapshots of the same representation differ (every field counts).

@@ -1,0 +1,40 @@
+@testable import SKBDiff
+import SKBuff
+import Testing
+
+@Suite("The generator's two entry points")
+struct GeneratorViewTests {
+    /// A view of n references with the given ones frozen, each with a distinct state so the
+    /// generated arguments show which reference was read.
+    func view(_ n: Int, frozen: Set<Int>) -> [ReferenceState] {
+        (0..<n).map { i in
+            var s = SKBState()
+            s.len = UInt32(100 * (i + 1))
+            s.tail = Int64(16 + i)
+            s.end = 2048
+            s.headroom = UInt32(16 + i)
+            s.tailroom = Int32(1000 - i)
+            return ReferenceState(reference: 3 * i + 1, frozen: frozen.contains(i), state: s)
+        }
+    }
+
+    @Test("a whole view with frozen references draws exactly what its usable references draw", arguments: [
+        (0, []), (1, []), (1, [0]), (4, [0]), (4, [1, 3]), (6, [5]), (7, [0, 1, 2, 3, 4, 5, 6]), (8, [2]),
+    ] as [(Int, [Int])])
+    func viewMatchesUsable(n: Int, frozenList: [Int]) {
+        let frozen = Set(frozenList)
+        let generator = Generator(target: Target(), maxOps: 32)
+        let whole = view(n, frozen: frozen)
+        let usable = whole.filter { !$0.frozen }
+        for seed in 0..<300 as Range<UInt64> {
+            var a = SplitMix64(seed: seed), b = SplitMix64(seed: seed)
+            let fromUsable = generator.next(&a, usable: usable)
+            let fromView = whole.withUnsafeBufferPointer { generator.next(&b, view: $0) }
+            #expect(fromUsable == fromView, "seed \(seed)")
+            #expect(a.state == b.state, "seed \(seed): both drew the same number of values")
+            if fromView.op.takesTarget {
+                #expect(usable.contains { $0.reference == fromView.target }, "seed \(seed): targets a usable reference")
+            }
+        }
+    }
+}
