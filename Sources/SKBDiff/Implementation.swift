@@ -145,6 +145,8 @@ public final class SwiftImplementation<R: DataRepresentation>: Implementation {
     public var referenceCount: Int { pool.handles.count }
     public func isRunnable(_ reference: Int) -> Bool { pool.runnable(reference) != nil }
 
+    @_specialize(where R == OffsetRepresentation)
+    @_specialize(where R == PointerRepresentation)
     public func reset() {
         kernel.reset()
         pool.reset()

@@ -233,6 +233,9 @@ public final class Kernel<R: DataRepresentation> {
 
     /// Forget every object: the next sequence starts from an empty slab.
     @inlinable
+    /// Specialised: generically, emptying the arrays looks their element types up on every call.
+    @_specialize(where R == OffsetRepresentation)
+    @_specialize(where R == PointerRepresentation)
     public func reset() {
         slots.removeAll(keepingCapacity: true)
         buffers.removeAll(keepingCapacity: true)
