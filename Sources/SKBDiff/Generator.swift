@@ -65,29 +65,29 @@ public struct Generator: Sendable {
 
     /// The next call, given the usable references and their states.
     public func next(_ rng: inout SplitMix64, usable: [ReferenceState]) -> Call {
-        usable.withUnsafeBufferPointer { next(&rng, view: $0, usable: $0.count) }
+        usable.withUnsafeBufferPointer { next(&rng, view: $0, skippingFrozen: false) }
     }
 
     /// The same, given a whole view: its frozen references are skipped, as if `usable` held the
     /// others (the campaign's path, which builds no array).
     func next(_ rng: inout SplitMix64, view: UnsafeBufferPointer<ReferenceState>) -> Call {
-        var usable = 0
-        for r in view where !r.frozen { usable += 1 }
-        return next(&rng, view: view, usable: usable)
+        next(&rng, view: view, skippingFrozen: true)
     }
 
-    private func next(_ rng: inout SplitMix64, view: UnsafeBufferPointer<ReferenceState>, usable: Int) -> Call {
+    private func next(_ rng: inout SplitMix64, view: UnsafeBufferPointer<ReferenceState>, skippingFrozen: Bool) -> Call {
+        var usable = view.count
+        if skippingFrozen { for r in view where r.frozen { usable -= 1 } }
         var op: Operation
         repeat {
             op = pick(&rng)
             if usable == 0 && op.takesTarget { op = Generator.allocators[rng.below(4)] }
         } while op.effect == .produces && usable >= poolLimit && !rng.chance(10)
         guard op.takesTarget else { return Call(op, allocationArguments(op, &rng)) }
-        // The k-th reference that is not frozen.
+        // The k-th usable reference.
         var k = rng.below(usable)
         var i = 0
-        while view[i].frozen || k > 0 {
-            if !view[i].frozen { k -= 1 }
+        while (skippingFrozen && view[i].frozen) || k > 0 {
+            if !(skippingFrozen && view[i].frozen) { k -= 1 }
             i += 1
         }
         let r = view[i]

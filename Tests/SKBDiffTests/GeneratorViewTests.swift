@@ -37,4 +37,17 @@ struct GeneratorViewTests {
             }
         }
     }
+
+    @Test("the usable-array entry point takes every reference it is given, frozen or not")
+    func usableArrayTakesWhatItIsGiven() {
+        let generator = Generator(target: Target(), maxOps: 32)
+        let given = view(3, frozen: [0, 1, 2])
+        var targets = Set<Int>()
+        for seed in 0..<300 as Range<UInt64> {
+            var rng = SplitMix64(seed: seed)
+            let call = generator.next(&rng, usable: given)
+            if call.op.takesTarget { targets.insert(call.target) }
+        }
+        #expect(targets == Set(given.map(\.reference)))
+    }
 }
