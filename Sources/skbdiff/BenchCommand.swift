@@ -11,9 +11,12 @@ struct BenchCommand: ParsableCommand {
         abstract: "Print ns per operation for each implementation alone and for the full differential step.",
         discussion: """
         Generates --iterations sequences once (from --seed), then times each implementation running \
-        them (call plus snapshot), and the differential step that runs all of them and compares. \
-        Each figure is the median of --repeat runs on one thread. Build with -c release for figures \
-        that mean anything.
+        them alone, the calls only and the calls each followed by a snapshot of the pool, and the \
+        differential step that runs all of them in turn and compares after every call. The sum of \
+        the implementations alone is the floor of the step; what the step costs above it is the \
+        comparing and the switching between implementations. Each figure is the median of --repeat \
+        rounds on one thread; every round times every figure in turn, so a machine whose speed \
+        drifts slows them alike. Build with -c release for figures that mean anything.
         """
     )
 
@@ -23,7 +26,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Generator seed.")
     var seed: UInt64 = 1
 
-    @Option(help: "Timed runs per figure; the median is printed.")
+    @Option(help: "Rounds; every round times every figure once, and the median is printed.")
     var `repeat`: Int = 5
 
     @OptionGroup var targetOptions: TargetOptions
@@ -40,32 +43,53 @@ struct BenchCommand: ParsableCommand {
             Campaign.runIteration($0, options: options, differential: differential, generator: generator).calls
         }
         let operations = workload.reduce(0) { $0 + $1.count }
-        print("workload: \(iterations) sequences, \(operations) operations, target \(target), median of \(`repeat`)")
+        print("workload: \(iterations) sequences, \(operations) operations, target \(target), median of \(`repeat`) rounds")
 
-        func time(_ body: () -> Void) -> Double {
-            let samples = (0..<max(1, `repeat`)).map { _ -> Double in
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                body()
-                return Double(DispatchTime.now().uptimeNanoseconds - t0)
-            }.sorted()
-            return samples[samples.count / 2] / Double(operations)
-        }
+        // Every figure is timed once per round, in turn, so a machine whose speed drifts over
+        // minutes slows them all alike; each figure is the median of its rounds.
+        let impls = Differential.standardImplementations(target)
         var states: [ReferenceState] = []
-        for impl in Differential.standardImplementations(target) {
-            let ns = time {
-                for calls in workload {
-                    impl.reset()
-                    for (i, call) in calls.enumerated() {
-                        _ = impl.run(call, pattern: UInt32(i))
-                        impl.snapshot(into: &states)
-                    }
+        func runAlone(_ impl: Implementation, snapshot: Bool) {
+            for calls in workload {
+                impl.reset()
+                for (i, call) in calls.enumerated() {
+                    _ = impl.run(call, pattern: UInt32(i))
+                    if snapshot { impl.snapshot(into: &states) }
                 }
             }
-            print("  " + impl.name.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: " %8.1f ns/op", ns))
         }
-        let diff = time {
-            for calls in workload { _ = differential.run(calls) }
+        var figures: [() -> Void] = []
+        for impl in impls {
+            figures.append { runAlone(impl, snapshot: false) }
+            figures.append { runAlone(impl, snapshot: true) }
         }
-        print("  " + "differential step".padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: " %8.1f ns/op", diff))
+        figures.append { for calls in workload { _ = differential.run(calls) } }
+        var samples = Array(repeating: [Double](), count: figures.count)
+        for _ in 0..<max(1, `repeat`) {
+            for (k, figure) in figures.enumerated() {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                figure()
+                samples[k].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / Double(operations))
+            }
+        }
+        let ns = samples.map { $0.sorted()[$0.count / 2] }
+        func row(_ name: String, _ values: [Double?], _ note: String = "") {
+            let cells = values.map { $0.map { String(format: "%12.1f", $0) } ?? String(repeating: " ", count: 12) }.joined()
+            print("  " + name.padding(toLength: 22, withPad: " ", startingAt: 0) + cells + "  ns/op" + note)
+        }
+        print("  " + "".padding(toLength: 22, withPad: " ", startingAt: 0)
+              + "call".leftPadded(12) + "+ snapshot".leftPadded(12))
+        for (i, impl) in impls.enumerated() { row(impl.name, [ns[2 * i], ns[2 * i + 1]]) }
+        let calls = impls.indices.reduce(0) { $0 + ns[2 * $1] }
+        let alone = impls.indices.reduce(0) { $0 + ns[2 * $1 + 1] }
+        row("sum, one at a time", [calls, alone])
+        let step = ns[figures.count - 1]
+        row("differential step", [nil, step], "  (all \(impls.count) in turn after every call, compared)")
+        row("comparing and turns", [nil, step - alone], "  (differential step minus the sum)")
     }
 }
+
+private extension String {
+    func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}
+
