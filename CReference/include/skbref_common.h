@@ -216,13 +216,16 @@ struct skbref_field {
 
 struct skbref_world;
 
-/* A world owns every allocation made by the calls run in it. cache_bytes is SMP_CACHE_BYTES. */
+/* A world owns every allocation made by the calls run in it. cache_bytes is SMP_CACHE_BYTES. NULL
+ * when cache_bytes is not a power of two or no data arena could be mapped at or above 8 GiB. */
 struct skbref_world *skbref_world_create(uint32_t cache_bytes);
 /* Frees every allocation still live (live, frozen after a BUG, or lost by the kernel code). */
 void skbref_world_reset(struct skbref_world *w);
 void skbref_world_destroy(struct skbref_world *w);
 /* Live allocations, for leak tests. */
 uint32_t skbref_world_live_allocations(const struct skbref_world *w);
+/* Where the world's data arena starts (Specs/snapshot.md), for tests. */
+uintptr_t skbref_world_arena_base(const struct skbref_world *w);
 
 /* The byte pattern and the digest, shared by every variant and mirrored by the Swift model. */
 void skbref_fill_pattern(unsigned char *to, size_t n, uint32_t pattern);

@@ -42,6 +42,31 @@ static void *skbref_map(void *p, size_t n)
     return m == MAP_FAILED ? NULL : m;
 }
 
+/* Where the arena may start: high enough that the kernel's pointer arithmetic cannot wrap below
+ * address 0, as it cannot in the Swift model whose arena starts at PAGE_OFFSET (Specs/snapshot.md):
+ * data - len for any unsigned int len, and NULL plus the sum of the differences a never-set header
+ * was rebased by (less than the arena's size), both stay below every head. */
+#define SKBREF_ARENA_LOWEST ((uintptr_t)1 << 33)
+
+/* The arena, at or above SKBREF_ARENA_LOWEST. mmap normally puts it near the top of the user
+ * space, but under valgrind, for one, it lands low; so a few high places (inside what
+ * AddressSanitizer leaves to the program on x86_64) are asked for first, as hints. */
+static unsigned char *skbref_map_arena(void)
+{
+    static const uintptr_t hints[] = {0x600000000000u, 0x500000000000u, 0x400000000000u, 0x300000000000u,
+                                      0x200000000000u, 0};
+    for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++) {
+        void *m = mmap((void *)hints[i], SKBREF_ARENA_SIZE, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (m == MAP_FAILED)
+            continue;
+        if ((uintptr_t)m >= SKBREF_ARENA_LOWEST)
+            return m;
+        munmap(m, SKBREF_ARENA_SIZE);
+    }
+    return NULL;
+}
+
 struct skbref_world *skbref_world_create(uint32_t cache_bytes)
 {
     /* SMP_CACHE_BYTES is a power of two; SKB_DATA_ALIGN's mask means nothing otherwise. */
@@ -51,7 +76,7 @@ struct skbref_world *skbref_world_create(uint32_t cache_bytes)
     if (!w)
         return NULL;
     w->cache_bytes = cache_bytes;
-    w->arena = skbref_map(NULL, SKBREF_ARENA_SIZE);
+    w->arena = skbref_map_arena();
     if (!w->arena) {
         free(w);
         return NULL;
@@ -90,6 +115,11 @@ void skbref_world_destroy(struct skbref_world *w)
 uint32_t skbref_world_live_allocations(const struct skbref_world *w)
 {
     return (uint32_t)w->nblocks;
+}
+
+uintptr_t skbref_world_arena_base(const struct skbref_world *w)
+{
+    return (uintptr_t)w->arena;
 }
 
 /* Room for one more tracked block. */

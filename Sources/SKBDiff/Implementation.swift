@@ -281,7 +281,11 @@ public final class CImplementation: Implementation {
         variant = CImplementation.variant(representation, target.config)
         sizing = Sizing(skBuff: variant.sizeof_sk_buff, sharedInfo: variant.sizeof_skb_shared_info,
                         dataT: variant.sizeof_sk_buff_data_t)
-        world = skbref_world_create(target.cacheLine)!
+        guard let world = skbref_world_create(target.cacheLine) else {
+            // Target validates the cache line, so only the arena can be missing.
+            fatalError("the C reference could not map its 512 MiB data arena at or above 8 GiB (Specs/snapshot.md)")
+        }
+        self.world = world
     }
 
     deinit { skbref_world_destroy(world) }
@@ -291,6 +295,8 @@ public final class CImplementation: Implementation {
     public func isRunnable(_ reference: Int) -> Bool { pool.runnable(reference) != nil }
     /// Allocations the world still holds, for leak tests.
     public var liveAllocations: UInt32 { skbref_world_live_allocations(world) }
+    /// Where the data arena starts, for tests.
+    public var arenaBase: UInt { skbref_world_arena_base(world) }
 
     public func reset() {
         skbref_world_reset(world)

@@ -75,4 +75,13 @@ struct SharingTests {
         #expect(c.liveAllocations == 0)
         #expect(sw.kernel.liveObjects.heads == 0 && sw.kernel.liveObjects.buffers == 0)
     }
+
+    @Test("the C reference's data arena lies at or above 8 GiB, where data - len cannot wrap (Specs/snapshot.md)",
+          arguments: bothRepresentations)
+    func arenaPlacement(rep: RepresentationKind) {
+        // Several worlds at once, as a campaign's jobs hold them: each needs its own high place.
+        let worlds = (0..<4).map { _ in CImplementation(representation: rep, target: Target()) }
+        for w in worlds { #expect(w.arenaBase >= 1 << 33) }
+        #expect(Set(worlds.map(\.arenaBase)).count == worlds.count)
+    }
 }
