@@ -34,11 +34,12 @@
 #define MAP_NORESERVE 0
 #endif
 
-/* Fresh zero pages for [p, p + n), n a multiple of the page size: mapping them again drops the old ones. */
-static void *skbref_map(void *p, size_t n)
+/* Fresh zero pages for n bytes, n a multiple of the page size: exactly at p when fixed (mapping pages
+ * again drops the old ones), else wherever the kernel likes, p being a hint. */
+static void *skbref_map(void *p, size_t n, int fixed)
 {
-    int fixed = p ? MAP_FIXED : 0;
-    void *m = mmap(p, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | fixed, -1, 0);
+    void *m = mmap(p, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (fixed ? MAP_FIXED : 0),
+                   -1, 0);
     return m == MAP_FAILED ? NULL : m;
 }
 
@@ -56,9 +57,8 @@ static unsigned char *skbref_map_arena(void)
     static const uintptr_t hints[] = {0x600000000000u, 0x500000000000u, 0x400000000000u, 0x300000000000u,
                                       0x200000000000u, 0};
     for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++) {
-        void *m = mmap((void *)hints[i], SKBREF_ARENA_SIZE, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (m == MAP_FAILED)
+        void *m = skbref_map((void *)hints[i], SKBREF_ARENA_SIZE, 0);
+        if (!m)
             continue;
         if ((uintptr_t)m >= SKBREF_ARENA_LOWEST)
             return m;
@@ -95,7 +95,7 @@ void skbref_world_reset(struct skbref_world *w)
      * part is handed back to the kernel (its pages would otherwise stay resident). */
     if (w->arena_used > ((size_t)64 << 20)) {
         size_t page = 4096;
-        skbref_map(w->arena, (w->arena_used + page - 1) & ~(page - 1));
+        skbref_map(w->arena, (w->arena_used + page - 1) & ~(page - 1), 1);
     }
     w->arena_used = 0;
     SKBREF_POISON(w->arena, w->arena_high);
