@@ -15,6 +15,9 @@ public struct CampaignOptions: Sendable {
     public var outDirectory: String?
     /// Stop after this many failing iterations (counted over a deterministic prefix of blocks).
     public var maxDivergences = 20
+    /// What is compared after each call (Specs/snapshot.md, "Comparing"); a mismatch in `.touched`
+    /// re-runs the sequence in `.full`.
+    public var comparison: Differential.Comparison = .touched
 
     public init() {}
 
@@ -45,6 +48,13 @@ public struct CampaignCounts: Sendable {
     public var outcomeCounts = [UInt64](repeating: 0, count: CampaignCounts.outcomeKinds.count)
     /// Sequences that met each quirk, by catalogue index.
     public var quirkCounts = [UInt64](repeating: 0, count: Quirk.catalogue.count)
+    /// Sequences re-run with full comparison because the touched comparison saw a mismatch.
+    public var reruns: UInt64 = 0
+    /// (call, live reference) pairs; of them, those compared OFF against PTR, and those the former
+    /// per-sequence rule (one ending quirk stops OFF/PTR comparison for the sequence) would have compared.
+    public var livePairs: UInt64 = 0
+    public var offPtrPairs: UInt64 = 0
+    public var offPtrPairsPerSequence: UInt64 = 0
 
     public static let outcomeKinds = ["ok", "NULL", "error", "panic over", "panic under", "BUG", "overflow"]
 
@@ -67,6 +77,10 @@ public struct CampaignCounts: Sendable {
         for i in opCounts.indices { opCounts[i] += other.opCounts[i] }
         for i in outcomeCounts.indices { outcomeCounts[i] += other.outcomeCounts[i] }
         for i in quirkCounts.indices { quirkCounts[i] += other.quirkCounts[i] }
+        reruns += other.reruns
+        livePairs += other.livePairs
+        offPtrPairs += other.offPtrPairs
+        offPtrPairsPerSequence += other.offPtrPairsPerSequence
     }
 
     mutating func record(_ result: SequenceResult) {
@@ -85,6 +99,10 @@ public struct CampaignCounts: Sendable {
             if let i = Quirk.catalogue.firstIndex(where: { $0.id == id }) { quirkCounts[i] += 1 }
         }
         if result.failure != nil { divergences += 1 }
+        if result.rerun { reruns += 1 }
+        livePairs += result.livePairs
+        offPtrPairs += result.offPtrPairs
+        offPtrPairsPerSequence += result.offPtrPairsPerSequence
     }
 }
 
@@ -146,17 +164,26 @@ public enum Campaign {
         return result
     }
 
-    /// The same, reusing `result`'s storage (the campaign's path).
+    /// The same, reusing `result`'s storage (the campaign's path). The generator reads the reference
+    /// implementation's pool, so both ways of comparing run the same calls.
     public static func runIteration(_ i: UInt64, options: CampaignOptions, differential: Differential,
                                     generator: Generator, into result: inout SequenceResult) {
         var rng = SplitMix64(seed: options.seed, iteration: i)
         let length = generator.length(&rng)
         differential.reset()
         result.removeAll()
-        var comparing = true
-        for _ in 0..<length {
-            let call = differential.withReferenceView { generator.next(&rng, view: $0) }
-            if !differential.step(call, &result, comparing: &comparing) { break }
+        result.comparison = options.comparison
+        let reference = differential.reference
+        switch options.comparison {
+        case .full:
+            for _ in 0..<length {
+                if !differential.step(generator.next(&rng, from: reference), &result) { break }
+            }
+        case .touched:
+            for _ in 0..<length {
+                if !differential.stepTouched(generator.next(&rng, from: reference), &result) { break }
+            }
+            differential.finishTouched(&result)
         }
     }
 

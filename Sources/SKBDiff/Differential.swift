@@ -45,6 +45,17 @@ public struct SequenceResult: Sendable {
     /// The catalogued quirks met, by id, in the order first met.
     public var quirks: [String] = []
     var quirkSet: QuirkSet = []
+    /// How the sequence was compared; in `.touched` mode a mismatch re-runs it in `.full`, and
+    /// `rerun` says so.
+    public var comparison: Differential.Comparison = .full
+    public var rerun = false
+    /// Over the calls that ran: live (or frozen) references after each call, and of them those whose
+    /// OFF and PTR states were still compared (not excluded by a quirk), and those that the rule before
+    /// per-reference exclusion (one ending quirk ends OFF/PTR comparison for the whole sequence) would
+    /// have compared.
+    public var livePairs: UInt64 = 0
+    public var offPtrPairs: UInt64 = 0
+    public var offPtrPairsPerSequence: UInt64 = 0
 
     public init() {}
 
@@ -56,13 +67,54 @@ public struct SequenceResult: Sendable {
         quirks.removeAll(keepingCapacity: true)
         quirkSet = []
         failure = nil
+        comparison = .full
+        rerun = false
+        livePairs = 0
+        offPtrPairs = 0
+        offPtrPairsPerSequence = 0
     }
 }
 
-/// Runs calls on every implementation and compares them after every call: Swift against C in the
-/// same representation (fidelity), and OFF against PTR (representation divergences, explained by the
-/// quirk catalogue or failing).
+/// A set of pool references (small integers), as bits.
+struct ReferenceSet {
+    private var words: [UInt64] = [0]
+    private(set) var count = 0
+
+    @inline(__always) func contains(_ r: Int) -> Bool {
+        r >= 0 && r >> 6 < words.count && words[r >> 6] & (1 << UInt64(r & 63)) != 0
+    }
+
+    mutating func insert(_ r: Int) {
+        guard r >= 0, !contains(r) else { return }
+        while r >> 6 >= words.count { words.append(0) }
+        words[r >> 6] |= 1 << UInt64(r & 63)
+        count += 1
+    }
+
+    mutating func removeAll() {
+        if count == 0 { return }
+        for i in words.indices { words[i] = 0 }
+        count = 0
+    }
+}
+
+/// Runs calls on every implementation and compares them (Specs/snapshot.md, "Comparing"): Swift
+/// against C in the same representation (fidelity), and OFF against PTR (representation divergences,
+/// explained by the quirk catalogue or failing).
+///
+/// Two ways to compare. `.full` (replay, the shrinker): after every call, every live reference of
+/// every implementation. `.touched` (the campaign): after every call, the references the call can
+/// have changed (its target before and after, what it produced, and the references sharing the
+/// target's data buffer or fclone pair, as the reference implementation sees them), then every live
+/// reference at the end of the sequence; a mismatch anywhere re-runs the sequence in `.full`, so the
+/// report names the first diverging call.
 public final class Differential {
+    public enum Comparison: String, Sendable, CaseIterable {
+        case full, touched
+
+        public var name: String { rawValue }
+    }
+
     public let target: Target
     public let implementations: [Implementation]
     /// Indices of the Swift OFF and PTR implementations, and of the (Swift, C) pairs per representation.
@@ -73,6 +125,16 @@ public final class Differential {
     private var views: [[ReferenceState]]
     private var outcomes: [Outcome?]
     private var before: [ReferenceState] = []
+    /// References whose OFF and PTR states are no longer compared in this sequence (a quirk after
+    /// which they part ways met them, or they derive from one that it met).
+    private var excluded = ReferenceSet()
+    /// An ending quirk was met in this sequence (for the per-sequence figure only).
+    private var endedPerSequence = false
+    // Touched mode: the references compared after the current call, and each implementation's
+    // states of them (implementation-major), with their presence; the target's states before the call.
+    private let scratch: Scratch
+    private var touched: [Int] = []
+    private var entries = RepresentationComparator.Entries()
 
     /// The four standard implementations; on i386 the C reference, which models the x86_64 host, is left out.
     public static func standardImplementations(_ target: Target) -> [Implementation] {
@@ -101,6 +163,7 @@ public final class Differential {
             truesizeDelta: impls[swiftOff].sizing.skBuff &- impls[swiftPtr].sizing.skBuff)
         views = Array(repeating: [], count: impls.count)
         outcomes = Array(repeating: nil, count: impls.count)
+        scratch = Scratch(implementations: impls.count)
     }
 
     /// The implementation whose pool decides what the generator may target.
@@ -109,43 +172,51 @@ public final class Differential {
     public func reset() {
         for impl in implementations { impl.reset() }
         for i in views.indices { views[i].removeAll(keepingCapacity: true) }
+        before.removeAll(keepingCapacity: true)
+        excluded.removeAll()
+        endedPerSequence = false
     }
 
-    /// The reference implementation's references as the last call left them (empty after reset).
+    /// The reference implementation's references as the last full-mode call left them (empty after reset).
     public var referenceView: [ReferenceState] { views[swiftOff] }
 
-    /// The reference view, without copying it: what the generator targets.
+    /// The reference view, without copying it.
     func withReferenceView<T>(_ body: (UnsafeBufferPointer<ReferenceState>) -> T) -> T {
         views[swiftOff].withUnsafeBufferPointer(body)
     }
 
-    /// Run a whole sequence from an empty pool.
-    public func run(_ calls: [Call], trace: ((Int, Call, [Divergence.View]) -> Void)? = nil) -> SequenceResult {
+    /// Run a whole sequence from an empty pool. `.touched` compares the end of the sequence too, and
+    /// re-runs it in `.full` when it finds a mismatch.
+    public func run(_ calls: [Call], comparison: Comparison = .full,
+                    trace: ((Int, Call, [Divergence.View]) -> Void)? = nil) -> SequenceResult {
         reset()
         var result = SequenceResult()
-        var comparing = true
+        result.comparison = comparison
         for call in calls {
-            if !step(call, &result, comparing: &comparing, trace: trace) { break }
+            let going = comparison == .full ? step(call, &result, trace: trace) : stepTouched(call, &result)
+            if !going { break }
         }
+        if comparison == .touched { finishTouched(&result) }
         return result
     }
 
-    /// Run one call on every implementation and compare. Returns false when the sequence must stop
-    /// (a failure was recorded in `result`).
+    // MARK: Full comparison
+
+    /// Run one call on every implementation and compare every live reference. Returns false when the
+    /// sequence must stop (a failure was recorded in `result`).
     @discardableResult
-    public func step(_ call: Call, _ result: inout SequenceResult, comparing: inout Bool,
+    public func step(_ call: Call, _ result: inout SequenceResult,
                      trace: ((Int, Call, [Divergence.View]) -> Void)? = nil) -> Bool {
         let index = result.calls.count
         // The reference view of the previous call is this call's "before"; the buffers swap, so
         // neither is reallocated.
         swap(&before, &views[swiftOff])
+        let keyBefore = call.op.takesTarget ? implementations[swiftOff].sharing(call.target) : .none
         for (i, impl) in implementations.enumerated() {
             outcomes[i] = impl.run(call, pattern: UInt32(truncatingIfNeeded: index))
             impl.snapshot(into: &views[i])
         }
-        result.calls.append(call)
-        result.ran.append(outcomes[swiftOff] != nil)
-        result.outcomes.append(outcomes[swiftOff])
+        record(call, &result)
         if let trace { trace(index, call, currentViews()) }
 
         for pair in fidelityPairs {
@@ -155,27 +226,248 @@ public final class Differential {
                 return false
             }
         }
-        guard comparing else { return true }
-        switch comparator.compare(call: call, before: before, off: (outcomes[swiftOff], views[swiftOff]),
-                                  ptr: (outcomes[swiftPtr], views[swiftPtr])) {
+        guard outcomes[swiftOff] != nil else { return true }
+        let targetState = call.op.takesTarget ? before.first { $0.reference == call.target }?.state : nil
+        entries.merge(views[swiftOff], views[swiftPtr])
+        let produced = call.op.effect == .produces ? implementations[swiftOff].referenceCount - 1 : -1
+        _ = findTouched(call, keyBefore, produced)
+        if !compareRepresentations(call, targetState, index: index, &result) { return false }
+        count(liveReferences: views[swiftOff].count, &result)
+        return true
+    }
+
+    private func record(_ call: Call, _ result: inout SequenceResult) {
+        result.calls.append(call)
+        result.ran.append(outcomes[swiftOff] != nil)
+        result.outcomes.append(outcomes[swiftOff])
+    }
+
+    /// OFF against PTR over `entries`; false (and the failure recorded) when a difference is unexplained.
+    /// `touched` holds the references the call can have changed (empty at the end of a sequence).
+    private func compareRepresentations(_ call: Call?, _ targetState: SKBState?, index: Int,
+                                        _ result: inout SequenceResult) -> Bool {
+        switch comparator.compare(call: call, targetBefore: targetState, off: outcomes[swiftOff], ptr: outcomes[swiftPtr],
+                                  entries: entries, touched: touched, excluded: &excluded) {
         case .agree:
-            break
+            return true
         case let .quirks(met):
             let new = met.subtracting(result.quirkSet)
             if !new.isEmpty {
                 result.quirkSet.formUnion(new)
                 for q in new.quirks { result.quirks.append(q.id) }
             }
-            if met.endsComparison { comparing = false }
+            if met.endsComparison { endedPerSequence = true }
+            return true
         case let .unexplained(diffs):
-            result.failure = Divergence(kind: .representation, step: index, call: call, differences: diffs, views: currentViews())
+            result.failure = Divergence(kind: .representation, step: index, call: call ?? result.calls[index],
+                                        differences: diffs, views: currentViews())
             return false
         }
-        return true
+    }
+
+    /// The share of (call, reference) pairs compared OFF against PTR (the note's figure).
+    @inline(__always)
+    private func count(liveReferences n: Int, _ result: inout SequenceResult) {
+        result.livePairs &+= UInt64(n)
+        if !endedPerSequence { result.offPtrPairsPerSequence &+= UInt64(n) }
+        if excluded.count == 0 {
+            result.offPtrPairs &+= UInt64(n)
+        } else {
+            var live = 0
+            let keys = scratch.keys(implementations[swiftOff])
+            for r in 0..<implementations[swiftOff].referenceCount where !excluded.contains(r) && keys[r].isLive { live += 1 }
+            result.offPtrPairs &+= UInt64(live)
+        }
     }
 
     private func currentViews() -> [Divergence.View] {
         implementations.indices.map { Divergence.View(name: implementations[$0].name, outcome: outcomes[$0], references: views[$0]) }
+    }
+
+    // MARK: Touched comparison
+
+    /// Run one call on every implementation and compare what it can have changed. Returns false when
+    /// a mismatch was seen (recorded in `result`; the campaign re-runs the sequence in `.full`).
+    @discardableResult
+    public func stepTouched(_ call: Call, _ result: inout SequenceResult) -> Bool {
+        let index = result.calls.count
+        let n = implementations.count
+        let ref = implementations[swiftOff]
+        let sc = scratch
+        let target = call.op.takesTarget ? call.target : -1
+        // Before the call: the target's sharing, and every implementation's state of it.
+        let keyBefore = target >= 0 ? ref.sharing(target) : .none
+        if target >= 0 {
+            for i in 0..<n { sc.beforePresent[i] = implementations[i].state(of: target, into: sc.before + i) }
+        }
+        for i in 0..<n { outcomes[i] = implementations[i].run(call, pattern: UInt32(truncatingIfNeeded: index)) }
+        record(call, &result)
+
+        let produced = call.op.effect == .produces ? ref.referenceCount - 1 : -1
+        let live = findTouched(call, keyBefore, produced)
+        // Every implementation's states of them, implementation-major.
+        let m = touched.count
+        sc.reserve(states: n * m)
+        for i in 0..<n {
+            let impl = implementations[i]
+            for j in 0..<m { sc.present[i * m + j] = impl.state(of: touched[j], into: sc.states + (i * m + j)) }
+        }
+
+        for pair in fidelityPairs {
+            if outcomes[pair.swift] != outcomes[pair.c] || !sc.same(pair.swift, pair.c, m)
+                || (target >= 0 && !sc.sameBefore(pair.swift, pair.c)) {
+                result.failure = Divergence(kind: pair.kind, step: index, call: call, differences: [], views: [])
+                return false
+            }
+        }
+        guard outcomes[swiftOff] != nil else { return true }
+        // Most calls leave OFF and PTR in agreement: check that without building the entries.
+        var agree = outcomes[swiftOff] == outcomes[swiftPtr] && !excluded.contains(target)
+        if agree {
+            let o = sc.states + swiftOff * m, p = sc.states + swiftPtr * m
+            for j in 0..<m where !excluded.contains(touched[j]) {
+                let po = sc.present[swiftOff * m + j], pp = sc.present[swiftPtr * m + j]
+                if po != pp || (po && comparator.differs(o[j], p[j])) {
+                    agree = false
+                    break
+                }
+            }
+        }
+        if !agree {
+            entries.set(touched, sc, off: swiftOff, ptr: swiftPtr, stride: m)
+            let targetState = target >= 0 && sc.beforePresent[swiftOff] ? sc.before[swiftOff].state : nil
+            if !compareRepresentations(call, targetState, index: index, &result) { return false }
+        }
+        count(liveReferences: live, &result)
+        return true
+    }
+
+    /// Into `touched`, in order: the references the call can have changed, as the reference
+    /// implementation sees them: its target, what it produced, and every reference sharing the
+    /// target's data buffer or fclone pair before or after the call (or the produced one's). Returns
+    /// how many references are live.
+    private func findTouched(_ call: Call, _ keyBefore: SharingKey, _ produced: Int) -> Int {
+        let ref = implementations[swiftOff]
+        let target = call.op.takesTarget ? call.target : -1
+        let count = ref.referenceCount
+        let keys = scratch.keys(ref)
+        let keyAfter = target >= 0 ? keys[target] : .none
+        let keyProduced = produced >= 0 ? keys[produced] : .none
+        touched.removeAll(keepingCapacity: true)
+        var live = 0
+        for r in 0..<count {
+            let key = keys[r]
+            if key.isLive { live += 1 }
+            if r == target || r == produced || key.overlaps(keyBefore) || key.overlaps(keyAfter) || key.overlaps(keyProduced) {
+                touched.append(r)
+            }
+        }
+        return live
+    }
+
+    /// The end of a touched-mode sequence: compare every live reference; on any mismatch (here or at
+    /// a call), re-run the calls so far in `.full`, whose result (the first diverging call, or none
+    /// when the full comparison explains what the touched one could not) replaces this one.
+    public func finishTouched(_ result: inout SequenceResult) {
+        if result.failure == nil {
+            for (i, impl) in implementations.enumerated() { impl.snapshot(into: &views[i]) }
+            var same = true
+            for pair in fidelityPairs where !ReferenceState.same(views[pair.swift], views[pair.c]) { same = false }
+            if same {
+                entries.merge(views[swiftOff], views[swiftPtr])
+                let last = result.calls.count - 1
+                let saved = outcomes
+                outcomes[swiftOff] = nil
+                outcomes[swiftPtr] = nil
+                touched.removeAll(keepingCapacity: true)
+                same = last < 0 || compareRepresentations(nil, nil, index: last, &result)
+                outcomes = saved
+            }
+            if same { return }
+        }
+        let calls = result.calls
+        result = run(calls, comparison: .full)
+        result.comparison = .touched
+        result.rerun = true
+    }
+}
+
+/// The touched comparison's working memory, kept across calls and sequences: every implementation's
+/// states of the references a call touched (implementation-major), with their presence; the
+/// target's states before the call; the reference implementation's sharing keys.
+final class Scratch {
+    let implementations: Int
+    private(set) var capacity = 0
+    private(set) var states: UnsafeMutablePointer<ReferenceState>
+    private(set) var present: UnsafeMutablePointer<Bool>
+    let before: UnsafeMutablePointer<ReferenceState>
+    let beforePresent: UnsafeMutablePointer<Bool>
+    private var keyCapacity = 0
+    private var keyStorage: UnsafeMutablePointer<SharingKey>
+
+    init(implementations n: Int) {
+        implementations = n
+        capacity = 16 * n
+        states = .allocate(capacity: capacity)
+        states.initialize(repeating: .zero, count: capacity)
+        present = .allocate(capacity: capacity)
+        present.initialize(repeating: false, count: capacity)
+        before = .allocate(capacity: n)
+        before.initialize(repeating: .zero, count: n)
+        beforePresent = .allocate(capacity: n)
+        beforePresent.initialize(repeating: false, count: n)
+        keyCapacity = 64
+        keyStorage = .allocate(capacity: keyCapacity)
+    }
+
+    deinit {
+        states.deallocate()
+        present.deallocate()
+        before.deallocate()
+        beforePresent.deallocate()
+        keyStorage.deallocate()
+    }
+
+    @inline(__always)
+    func reserve(states count: Int) {
+        guard count > capacity else { return }
+        let grown = max(count, 2 * capacity)
+        states.deallocate()
+        present.deallocate()
+        states = .allocate(capacity: grown)
+        states.initialize(repeating: .zero, count: grown)
+        present = .allocate(capacity: grown)
+        present.initialize(repeating: false, count: grown)
+        capacity = grown
+    }
+
+    /// The implementation's sharing keys, one per reference.
+    @inline(__always)
+    func keys(_ impl: Implementation) -> UnsafeMutablePointer<SharingKey> {
+        let count = impl.referenceCount
+        if count > keyCapacity {
+            keyStorage.deallocate()
+            keyCapacity = max(count, 2 * keyCapacity)
+            keyStorage = .allocate(capacity: keyCapacity)
+        }
+        impl.sharingKeys(into: keyStorage)
+        return keyStorage
+    }
+
+    /// Implementations a and b have the same touched states (m references each).
+    @inline(__always)
+    func same(_ a: Int, _ b: Int, _ m: Int) -> Bool {
+        for j in 0..<m {
+            let pa = present[a * m + j]
+            if pa != present[b * m + j] { return false }
+            if pa && states[a * m + j] != states[b * m + j] { return false }
+        }
+        return true
+    }
+
+    @inline(__always)
+    func sameBefore(_ a: Int, _ b: Int) -> Bool {
+        beforePresent[a] == beforePresent[b] && (!beforePresent[a] || before[a] == before[b])
     }
 }
 

@@ -77,20 +77,39 @@ public struct Generator: Sendable {
     private func next(_ rng: inout SplitMix64, view: UnsafeBufferPointer<ReferenceState>, skippingFrozen: Bool) -> Call {
         var usable = view.count
         if skippingFrozen { for r in view where r.frozen { usable -= 1 } }
+        return next(&rng, usable: usable) { k in
+            // The k-th usable reference.
+            var k = k
+            var i = 0
+            while (skippingFrozen && view[i].frozen) || k > 0 {
+                if !(skippingFrozen && view[i].frozen) { k -= 1 }
+                i += 1
+            }
+            return view[i]
+        }
+    }
+
+    /// The same, reading an implementation's pool directly: its usable references and the state of
+    /// the one drawn (the campaign's path when it does not snapshot every reference after a call).
+    public func next(_ rng: inout SplitMix64, from impl: Implementation) -> Call {
+        next(&rng, usable: impl.usableCount) { k in
+            var r = ReferenceState.zero
+            _ = impl.state(of: impl.usableReference(k), into: &r)
+            return r
+        }
+    }
+
+    /// The draw itself, given how many references are usable and the k-th of them: every entry
+    /// point consumes the same random numbers for the same pool.
+    @inline(__always)
+    private func next(_ rng: inout SplitMix64, usable: Int, kth: (Int) -> ReferenceState) -> Call {
         var op: Operation
         repeat {
             op = pick(&rng)
             if usable == 0 && op.takesTarget { op = Generator.allocators[rng.below(4)] }
         } while op.effect == .produces && usable >= poolLimit && !rng.chance(10)
         guard op.takesTarget else { return Call(op, allocationArguments(op, &rng)) }
-        // The k-th usable reference.
-        var k = rng.below(usable)
-        var i = 0
-        while (skippingFrozen && view[i].frozen) || k > 0 {
-            if !(skippingFrozen && view[i].frozen) { k -= 1 }
-            i += 1
-        }
-        let r = view[i]
+        let r = kth(rng.below(usable))
         let s = r.state
         let kinds = Generator.argumentKinds[op.rawValue]
         let a0 = kinds.count > 0 ? fit(argument(op, 0, s, &rng), kinds[0]) : 0

@@ -58,6 +58,56 @@ public protocol Implementation: AnyObject {
     var referenceCount: Int { get }
     /// The reference can take a call: it holds an sk_buff that is not frozen.
     func isRunnable(_ reference: Int) -> Bool
+    /// One reference's state, written to `out`; false (and `out` untouched) when the reference is
+    /// empty or ended. The same state `snapshot(into:)` gives for it.
+    func state(of reference: Int, into out: UnsafeMutablePointer<ReferenceState>) -> Bool
+    /// What the reference's sk_buff shares with others (Specs/snapshot.md, "Comparing"): `.none` for
+    /// an empty or ended reference, `.unknown` when the implementation cannot tell (then every live
+    /// reference counts as sharing with it).
+    func sharing(_ reference: Int) -> SharingKey
+    /// The same for every reference in order, into `keys` (`referenceCount` of them).
+    func sharingKeys(into keys: UnsafeMutablePointer<SharingKey>)
+    /// How many references can take a call, and the index of the k-th of them (0-based, in order).
+    var usableCount: Int { get }
+    func usableReference(_ k: Int) -> Int
+}
+
+/// The data buffer and fclone pair an sk_buff belongs to, as numbers that are equal exactly when
+/// two sk_buffs share them (within one implementation and one sequence).
+public struct SharingKey: Equatable, Sendable {
+    public var buffer: Int32
+    public var pair: Int32
+
+    public init(buffer: Int32, pair: Int32) {
+        self.buffer = buffer
+        self.pair = pair
+    }
+
+    /// An empty or ended reference: it shares nothing.
+    public static let none = SharingKey(buffer: -3, pair: -3)
+    /// A live reference whose sharing is not known: it may share anything.
+    public static let unknown = SharingKey(buffer: -2, pair: -2)
+
+    public var isLive: Bool { pair != -3 }
+
+    /// The two share a data buffer (skb_shinfo, dataref) or an fclone pair (fclone_ref).
+    @inline(__always)
+    func overlaps(_ o: SharingKey) -> Bool {
+        if pair == -3 || o.pair == -3 { return false }
+        if pair == -2 || o.pair == -2 { return true }
+        return (buffer >= 0 && buffer == o.buffer) || pair == o.pair
+    }
+}
+
+extension Implementation {
+    public func sharing(_ reference: Int) -> SharingKey {
+        var r = ReferenceState.zero
+        return state(of: reference, into: &r) ? .unknown : .none
+    }
+
+    public func sharingKeys(into keys: UnsafeMutablePointer<SharingKey>) {
+        for r in 0..<referenceCount { keys[r] = sharing(r) }
+    }
 }
 
 /// The pool of references (Specs/snapshot.md, "The pool"), generic over how an implementation
@@ -89,6 +139,29 @@ struct Pool<Handle: Equatable> {
                 }
             }
         }
+    }
+
+    /// One reference's handle and frozen bit, or nil when it is empty or ended.
+    @inline(__always)
+    func live(_ reference: Int) -> (Handle, Bool)? {
+        guard reference >= 0, reference < handles.count, let h = handles[reference] else { return nil }
+        return (h, frozen[reference])
+    }
+
+    var usableCount: Int {
+        var n = 0
+        for i in handles.indices where handles[i] != nil && !frozen[i] { n += 1 }
+        return n
+    }
+
+    /// The index of the k-th reference that can take a call.
+    func usableReference(_ k: Int) -> Int {
+        var k = k
+        for i in handles.indices where handles[i] != nil && !frozen[i] {
+            if k == 0 { return i }
+            k -= 1
+        }
+        preconditionFailure("fewer than \(k + 1) usable references")
     }
 
     func runnable(_ reference: Int) -> Handle? {
@@ -144,6 +217,40 @@ public final class SwiftImplementation<R: DataRepresentation>: Implementation {
     public var sizing: Sizing { kernel.sizing }
     public var referenceCount: Int { pool.handles.count }
     public func isRunnable(_ reference: Int) -> Bool { pool.runnable(reference) != nil }
+    public var usableCount: Int { pool.usableCount }
+    public func usableReference(_ k: Int) -> Int { pool.usableReference(k) }
+
+    @_specialize(where R == OffsetRepresentation)
+    @_specialize(where R == PointerRepresentation)
+    public func state(of reference: Int, into out: UnsafeMutablePointer<ReferenceState>) -> Bool {
+        guard let (h, frozen) = pool.live(reference) else { return false }
+        out.initialize(to: ReferenceState(reference: reference, frozen: frozen, state: kernel.state(h)))
+        return true
+    }
+
+    @_specialize(where R == OffsetRepresentation)
+    @_specialize(where R == PointerRepresentation)
+    public func sharing(_ reference: Int) -> SharingKey {
+        guard let (h, _) = pool.live(reference) else { return .none }
+        let k = kernel.sharing(h)
+        return SharingKey(buffer: k.buffer, pair: k.pair)
+    }
+
+    @_specialize(where R == OffsetRepresentation)
+    @_specialize(where R == PointerRepresentation)
+    public func sharingKeys(into keys: UnsafeMutablePointer<SharingKey>) {
+        let k = kernel
+        pool.handles.withUnsafeBufferPointer { handles in
+            for r in handles.indices {
+                if let h = handles[r] {
+                    let s = k.sharing(h)
+                    keys[r] = SharingKey(buffer: s.buffer, pair: s.pair)
+                } else {
+                    keys[r] = .none
+                }
+            }
+        }
+    }
 
     @_specialize(where R == OffsetRepresentation)
     @_specialize(where R == PointerRepresentation)
@@ -293,6 +400,18 @@ public final class CImplementation: Implementation {
     public var name: String { "c-\(representation.short.lowercased())" }
     public var referenceCount: Int { pool.handles.count }
     public func isRunnable(_ reference: Int) -> Bool { pool.runnable(reference) != nil }
+    public var usableCount: Int { pool.usableCount }
+    public func usableReference(_ k: Int) -> Int { pool.usableReference(k) }
+
+    public func state(of reference: Int, into out: UnsafeMutablePointer<ReferenceState>) -> Bool {
+        guard let (h, frozen) = pool.live(reference) else { return false }
+        // As in snapshot(into:): C writes the state, the element's first field, in place.
+        variant.state!(world, h, UnsafeMutableRawPointer(out).assumingMemoryBound(to: skbref_state.self))
+        out.pointee.reference = reference
+        out.pointee.frozen = frozen
+        out.pointee.padding = (0, 0, 0)
+        return true
+    }
     /// Allocations the world still holds, for leak tests.
     public var liveAllocations: UInt32 { skbref_world_live_allocations(world) }
     /// Where the data arena starts, for tests.

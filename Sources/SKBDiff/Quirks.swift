@@ -7,7 +7,7 @@ public struct Quirk: Hashable, Sendable {
     public let specNumber: Int?
     public let explanation: String
     /// After it, OFF and PTR states differ beyond the fields it explains: stop comparing them for the
-    /// rest of the sequence.
+    /// references it affects (RepresentationComparator).
     let endsComparison: Bool
 
     public static let unsetHeaderRebased = Quirk(
@@ -46,7 +46,12 @@ public struct FieldDifference: Hashable, Sendable {
     public var field: String
 }
 
-/// Compares OFF against PTR after a call and explains the differences by the catalogue.
+/// Compares OFF against PTR after a call, reference by reference, and explains the differences by
+/// the catalogue. A quirk after which the states part ways (`endsComparison`) excludes the references
+/// it affects from further OFF/PTR comparison: every reference the call can have changed (its target,
+/// what it produced, the references sharing the target's data buffer or fclone pair, whose bytes,
+/// dataref or fclone_ref the call may have treated differently), and from then on every reference a
+/// call on an excluded reference can have changed. Every other reference stays compared.
 struct RepresentationComparator {
     let arch: Arch
     /// sizeof(struct sk_buff) under OFF minus under PTR, as truesize differs by exactly that.
@@ -55,51 +60,90 @@ struct RepresentationComparator {
     /// Agreement, the catalogued quirks that explain every difference, or the unexplained ones.
     enum Verdict { case agree, quirks(QuirkSet), unexplained([FieldDifference]) }
 
+    /// The references compared, in order, each with its OFF and PTR state (nil: not present there).
+    struct Entries {
+        var references: [Int] = []
+        var off: [ReferenceState?] = []
+        var ptr: [ReferenceState?] = []
+
+        mutating func removeAll() {
+            references.removeAll(keepingCapacity: true)
+            off.removeAll(keepingCapacity: true)
+            ptr.removeAll(keepingCapacity: true)
+        }
+
+        /// From two whole views (each in reference order).
+        mutating func merge(_ o: [ReferenceState], _ p: [ReferenceState]) {
+            removeAll()
+            var i = 0, j = 0
+            while i < o.count || j < p.count {
+                let ro = i < o.count ? o[i].reference : Int.max, rp = j < p.count ? p[j].reference : Int.max
+                let r = min(ro, rp)
+                references.append(r)
+                off.append(ro == r ? o[i] : nil)
+                ptr.append(rp == r ? p[j] : nil)
+                if ro == r { i += 1 }
+                if rp == r { j += 1 }
+            }
+        }
+
+        /// From implementation-major touched states (`stride` references per implementation).
+        mutating func set(_ refs: [Int], _ sc: Scratch, off o: Int, ptr p: Int, stride m: Int) {
+            removeAll()
+            for (j, r) in refs.enumerated() {
+                references.append(r)
+                off.append(sc.present[o * m + j] ? sc.states[o * m + j] : nil)
+                ptr.append(sc.present[p * m + j] ? sc.states[p * m + j] : nil)
+            }
+        }
+    }
+
     /// The snapshot fields, as bits of a per-reference difference mask (bit 0: frozen).
     static let fieldNames = ["frozen"] + SKBState.fieldNames
     static func bit(_ field: String) -> UInt32 { 1 << UInt32(fieldNames.firstIndex(of: field)!) }
     static let macBit = bit("mac_header"), networkBit = bit("network_header"), transportBit = bit("transport_header")
+    /// A reference present under one representation only.
+    static let presenceMask: UInt32 = 1 << 31
 
-    func compare(call: Call, before: [ReferenceState], off: (Outcome?, [ReferenceState]),
-                 ptr: (Outcome?, [ReferenceState])) -> Verdict {
-        let outcomeDiffers = off.0 != ptr.0
-        let sameReferences = off.1.count == ptr.1.count && zip(off.1, ptr.1).allSatisfy { $0.reference == $1.reference }
-        var anyField = false
-        if sameReferences {
-            for (o, p) in zip(off.1, ptr.1) where differences(o, p) != 0 {
-                anyField = true
-                break
+    /// `call` is nil for the comparison at the end of a sequence; `targetBefore` is the OFF state of
+    /// the call's target before it, `produced` the reference it created (-1: none).
+    /// `touched` the references the call can have changed (empty for the end of a sequence).
+    func compare(call: Call?, targetBefore: SKBState?, off: Outcome?, ptr: Outcome?, entries: Entries,
+                 touched: [Int], excluded: inout ReferenceSet) -> Verdict {
+        let target = call.map { $0.op.takesTarget ? $0.target : -1 } ?? -1
+        let targetExcluded = excluded.contains(target)
+        // What a call on an excluded reference can change derives from it.
+        if targetExcluded { for r in touched { excluded.insert(r) } }
+        let outcomeDiffers = off != ptr && !targetExcluded
+        var differing: [(index: Int, mask: UInt32)] = []
+        for (k, r) in entries.references.enumerated() where !excluded.contains(r) {
+            let mask: UInt32
+            switch (entries.off[k], entries.ptr[k]) {
+            case let (o?, p?): mask = differences(o, p)
+            case (nil, nil): mask = 0
+            default: mask = Self.presenceMask
             }
+            if mask != 0 { differing.append((k, mask)) }
         }
-        if !outcomeDiffers && sameReferences && !anyField { return .agree }
+        if !outcomeDiffers && differing.isEmpty { return .agree }
 
-        // Quirks after which the states part ways: they explain everything from here on.
-        let target = before.first { $0.reference == call.target }?.state
-        if let t = target, call.op == .skb_put || call.op == .__skb_put,
-           tailArithmeticWraps(t.tail, UInt32(truncatingIfNeeded: call.arg0)) {
-            return .quirks(.putWrap)
+        // Quirks after which the states part ways: they explain the differences of this call and
+        // exclude the references they affect.
+        if let call, let ending = endingQuirk(call, targetBefore, entries, differing) {
+            for r in touched { excluded.insert(r) }
+            for d in differing { excluded.insert(entries.references[d.index]) }
+            return .quirks(ending)
         }
-        // The copies skb_put their new skb by len: a len wrapped by an over-pull (quirk 7), or set that
-        // large by __skb_trim, wraps there.
-        if let t = target, Quirk.copiesByLen(call.op), Int64(t.len) >= wrapBound {
-            return .quirks(.putWrap)
-        }
-        if before.contains(where: { outOfRange($0.state) }) || off.1.contains(where: { outOfRange($0.state) })
-            || ptr.1.contains(where: { outOfRange($0.state) })
-            || (call.op == .skb_copy_expand && (call.arg0 < 0 || call.arg0 >= wrapBound)) {
-            return .quirks(.offsetOutOfRange)
-        }
-        guard sameReferences else { return .unexplained([FieldDifference(reference: -1, field: "references")]) }
 
         // Quirks that explain single fields.
         var met: QuirkSet = []
         var unexplained: [FieldDifference] = []
-        if outcomeDiffers {
-            if call.op == .skb_mac_header_was_set, off.0 == .ok(1), ptr.0 == .ok(0),
-               ptr.1.first(where: { $0.reference == call.target })?.state.mac == .unset {
+        if outcomeDiffers, let call {
+            let targetOff = entries.references.firstIndex(of: call.target).flatMap { entries.off[$0] }
+            let targetPtr = entries.references.firstIndex(of: call.target).flatMap { entries.ptr[$0] }
+            if call.op == .skb_mac_header_was_set, off == .ok(1), ptr == .ok(0), targetPtr?.state.mac == .unset {
                 met.formUnion(.macHeaderWasSetFresh)
-            } else if call.op == .skb_mac_header_was_set, off.0 == .ok(0), ptr.0 == .ok(1),
-                      off.1.first(where: { $0.reference == call.target })?.state.mac == .wild {
+            } else if call.op == .skb_mac_header_was_set, off == .ok(0), ptr == .ok(1), targetOff?.state.mac == .wild {
                 // A never-set mac_header rebased by exactly -1 under OFF is ~0U, the value
                 // skb_mac_header_was_set takes for "unset"; under PTR it is a wild non-NULL pointer.
                 met.formUnion(.unsetHeaderRebased)
@@ -107,9 +151,13 @@ struct RepresentationComparator {
                 unexplained.append(FieldDifference(reference: -1, field: "outcome"))
             }
         }
-        for (o, p) in zip(off.1, ptr.1) {
-            var mask = differences(o, p)
-            if mask == 0 { continue }
+        for d in differing {
+            var mask = d.mask
+            let r = entries.references[d.index]
+            guard let o = entries.off[d.index], let p = entries.ptr[d.index] else {
+                unexplained.append(FieldDifference(reference: -1, field: "references"))
+                continue
+            }
             // A never-set header rebased: an offset (or, moved below head, a wild value) under OFF; a
             // wild pointer under PTR, or still NULL when the pointer delta happened to be 0.
             func explain(_ bit: UInt32, _ off: HeaderPosition, _ ptr: HeaderPosition) {
@@ -123,10 +171,28 @@ struct RepresentationComparator {
             explain(Self.transportBit, o.state.transport, p.state.transport)
             if mask == 0 { continue }
             for (bit, name) in RepresentationComparator.fieldNames.enumerated() where mask & (1 << UInt32(bit)) != 0 {
-                unexplained.append(FieldDifference(reference: o.reference, field: name))
+                unexplained.append(FieldDifference(reference: r, field: name))
             }
         }
         return unexplained.isEmpty ? .quirks(met) : .unexplained(unexplained)
+    }
+
+    /// put-wrap or offset-out-of-range, when the call meets one.
+    private func endingQuirk(_ call: Call, _ t: SKBState?, _ entries: Entries,
+                             _ differing: [(index: Int, mask: UInt32)]) -> QuirkSet? {
+        if let t, call.op == .skb_put || call.op == .__skb_put, tailArithmeticWraps(t.tail, UInt32(truncatingIfNeeded: call.arg0)) {
+            return .putWrap
+        }
+        // The copies skb_put their new skb by len: a len wrapped by an over-pull (quirk 7), or set that
+        // large by __skb_trim, wraps there.
+        if let t, Quirk.copiesByLen(call.op), Int64(t.len) >= wrapBound { return .putWrap }
+        if let t, outOfRange(t) { return .offsetOutOfRange }
+        if call.op == .skb_copy_expand && (call.arg0 < 0 || call.arg0 >= wrapBound) { return .offsetOutOfRange }
+        for d in differing {
+            if let o = entries.off[d.index], outOfRange(o.state) { return .offsetOutOfRange }
+            if let p = entries.ptr[d.index], outOfRange(p.state) { return .offsetOutOfRange }
+        }
+        return nil
     }
 
     /// How far past head an offset can go before the two representations part ways: on x86_64 where
@@ -145,6 +211,10 @@ struct RepresentationComparator {
         let sum = UInt64(UInt32(truncatingIfNeeded: tail)) + UInt64(len)
         return arch == .i386 ? sum >= UInt64(wrapBound) : sum >= (1 << 32)
     }
+
+    /// OFF and PTR differ (beyond the truesize delta and never-set headers).
+    @inline(__always)
+    func differs(_ o: ReferenceState, _ p: ReferenceState) -> Bool { differences(o, p) != 0 }
 
     /// The fields in which OFF and PTR differ, as bits in fieldNames order (0 when they agree: equal but
     /// for the truesize delta and never-set headers).

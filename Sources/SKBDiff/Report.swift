@@ -63,6 +63,10 @@ public enum Report {
         for (q, n) in zip(Quirk.catalogue, c.quirkCounts) {
             out += "  \(q.id.padding(toLength: 26, withPad: " ", startingAt: 0)) \(n)\n"
         }
+        if c.livePairs > 0 {
+            out += String(format: "OFF/PTR compared on %.1f%% of (call, reference) pairs", 100 * Double(c.offPtrPairs) / Double(c.livePairs))
+            out += c.reruns > 0 ? "; \(c.reruns) sequence\(c.reruns == 1 ? "" : "s") re-run with full comparison\n" : "\n"
+        }
         if r.stoppedEarly { out += "stopped early after \(r.options.maxDivergences) divergences\n" }
         if c.divergences == 0 {
             out += "no divergences: every implementation agreed after every operation\n"
@@ -93,6 +97,11 @@ public enum Report {
             "max_ops": r.options.maxOps,
             "shard": "\(r.options.shard.index)/\(r.options.shard.count)",
             "stopped_early": r.stoppedEarly,
+            "campaign_iterations": r.options.iterations,
+            "comparison": r.options.comparison.name,
+            "reruns": c.reruns,
+            "offptr_pairs": ["live": c.livePairs, "compared": c.offPtrPairs,
+                             "compared_per_sequence_rule": c.offPtrPairsPerSequence],
         ]
         obj["findings"] = r.findings.map { f -> [String: Any] in
             var d: [String: Any] = ["iteration": f.iteration, "kind": f.failure.kind.rawValue, "summary": oneLine(f.failure),

@@ -627,6 +627,16 @@ extension Kernel {
 
     // MARK: The snapshot (Specs/snapshot.md)
 
+    /// What an skb shares with others: its data buffer (-1: none) and its fclone pair (the slab
+    /// object of the pair's first sk_buff; an skb outside a pair is a pair of its own). Two skbs with
+    /// the same buffer share skb_shinfo and its dataref; two of one pair share fclone_ref.
+    @inlinable
+    public func sharing(_ skb: SKB) -> (buffer: Int32, pair: Int32) {
+        let s = self[skb]
+        return (s.buffer, s.fclone == .clone ? skb.index - 1 : skb.index)
+    }
+
+
     /// The observable state of an skb: the memoised one while nothing it depends on has changed.
     @inlinable
     public func state(_ skb: SKB) -> SKBState {

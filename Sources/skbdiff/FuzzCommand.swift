@@ -12,7 +12,8 @@ struct FuzzCommand: ParsableCommand {
         Iteration i is generated from (seed, i) alone, so the same --seed gives the same sequences, \
         counts and findings whatever --jobs is, and --shard K/N splits one campaign across machines. \
         Each failing sequence is shrunk to a 1-minimal one and written to --out as a .skb seed file \
-        before the process exits; 'skbdiff replay FILE' reproduces it.
+        before the process exits; 'skbdiff replay FILE' reproduces it. With --json, shards' \
+        summaries add up with 'skbdiff merge'.
         """
     )
 
@@ -38,6 +39,13 @@ struct FuzzCommand: ParsableCommand {
 
     @Option(name: .customLong("max-divergences"), help: "Stop after this many divergent sequences.")
     var maxDivergences: Int = 20
+
+    @Option(help: """
+        What is compared after each call: touched (the references the call can have changed, then \
+        every reference at the end of the sequence; a mismatch re-runs the sequence with full) or \
+        full (every reference after every call, as replay does; slower, same findings).
+        """)
+    var compare: Differential.Comparison = .touched
 
     @Flag(help: "Print nothing but findings and errors.")
     var quiet = false
@@ -70,6 +78,7 @@ struct FuzzCommand: ParsableCommand {
         options.shard = parsedShard!
         options.outDirectory = out
         options.maxDivergences = maxDivergences
+        options.comparison = compare
         if options.target.arch == .i386 && !quiet {
             printError("skbdiff: on i386 only the Swift model runs (OFF against PTR); the C reference models the x86_64 host")
         }
@@ -136,3 +145,5 @@ final class Progress: @unchecked Sendable {
         if tty && printed { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }
+
+extension Differential.Comparison: ExpressibleByArgument {}

@@ -13,6 +13,11 @@ final class PlantedBug: Implementation {
     func isRunnable(_ reference: Int) -> Bool { inner.isRunnable(reference) }
     func reset() { inner.reset() }
     func snapshot(into out: inout [ReferenceState]) { inner.snapshot(into: &out) }
+    func state(of reference: Int, into out: UnsafeMutablePointer<ReferenceState>) -> Bool { inner.state(of: reference, into: out) }
+    func sharing(_ reference: Int) -> SharingKey { inner.sharing(reference) }
+    func sharingKeys(into keys: UnsafeMutablePointer<SharingKey>) { inner.sharingKeys(into: keys) }
+    var usableCount: Int { inner.usableCount }
+    func usableReference(_ k: Int) -> Int { inner.usableReference(k) }
     func run(_ call: Call, pattern: UInt32) -> Outcome? {
         var lenBefore: UInt32 = 0
         if call.op == .skb_pull, let skb = inner.skb(call.target) { lenBefore = inner.kernel[skb].len }
