@@ -134,6 +134,9 @@ public final class Differential {
     // states of them (implementation-major), with their presence; the target's states before the call.
     private let scratch: Scratch
     private var touched: [Int] = []
+    /// `touched` and the scratch states are the previous call's, compared and equal: a target among
+    /// them has, before this call, exactly the states they hold (nothing ran in between).
+    private var previousTouched = false
     private var entries = RepresentationComparator.Entries()
 
     /// The four standard implementations; on i386 the C reference, which models the x86_64 host, is left out.
@@ -175,6 +178,7 @@ public final class Differential {
         before.removeAll(keepingCapacity: true)
         excluded.removeAll()
         endedPerSequence = false
+        previousTouched = false
     }
 
     /// The reference implementation's references as the last full-mode call left them (empty after reset).
@@ -212,6 +216,7 @@ public final class Differential {
         // neither is reallocated.
         swap(&before, &views[swiftOff])
         let keyBefore = call.op.takesTarget ? implementations[swiftOff].sharing(call.target) : .none
+        previousTouched = false
         for (i, impl) in implementations.enumerated() {
             outcomes[i] = impl.run(call, pattern: UInt32(truncatingIfNeeded: index))
             impl.snapshot(into: &views[i])
@@ -274,7 +279,8 @@ public final class Differential {
             result.offPtrPairs &+= UInt64(n)
         } else {
             var live = 0
-            let keys = scratch.keys(implementations[swiftOff])
+            // The keys findTouched read for this call.
+            let keys = scratch.lastKeys
             for r in 0..<implementations[swiftOff].referenceCount where !excluded.contains(r) && keys[r].isLive { live += 1 }
             result.offPtrPairs &+= UInt64(live)
         }
@@ -295,11 +301,23 @@ public final class Differential {
         let ref = implementations[swiftOff]
         let sc = scratch
         let target = call.op.takesTarget ? call.target : -1
-        // Before the call: the target's sharing, and every implementation's state of it.
+        // Before the call: the target's sharing, and every implementation's state of it: the
+        // previous call's when it touched the target (already compared), else taken now.
         let keyBefore = target >= 0 ? ref.sharing(target) : .none
+        var beforeCompared = false
         if target >= 0 {
-            for i in 0..<n { sc.beforePresent[i] = implementations[i].state(of: target, into: sc.before + i) }
+            if previousTouched, let j = touched.firstIndex(of: target) {
+                let m = touched.count
+                for i in 0..<n {
+                    sc.before[i] = sc.states[i * m + j]
+                    sc.beforePresent[i] = sc.present[i * m + j]
+                }
+                beforeCompared = true
+            } else {
+                for i in 0..<n { sc.beforePresent[i] = implementations[i].state(of: target, into: sc.before + i) }
+            }
         }
+        previousTouched = false
         for i in 0..<n { outcomes[i] = implementations[i].run(call, pattern: UInt32(truncatingIfNeeded: index)) }
         record(call, &result)
 
@@ -315,7 +333,7 @@ public final class Differential {
 
         for pair in fidelityPairs {
             if outcomes[pair.swift] != outcomes[pair.c] || !sc.same(pair.swift, pair.c, m)
-                || (target >= 0 && !sc.sameBefore(pair.swift, pair.c)) {
+                || (target >= 0 && !beforeCompared && !sc.sameBefore(pair.swift, pair.c)) {
                 result.failure = Divergence(kind: pair.kind, step: index, call: call, differences: [], views: [])
                 return false
             }
@@ -339,6 +357,7 @@ public final class Differential {
             if !compareRepresentations(call, targetState, index: index, &result) { return false }
         }
         count(liveReferences: live, &result)
+        previousTouched = true
         return true
     }
 
@@ -369,6 +388,7 @@ public final class Differential {
     /// a call), re-run the calls so far in `.full`, whose result (the first diverging call, or none
     /// when the full comparison explains what the touched one could not) replaces this one.
     public func finishTouched(_ result: inout SequenceResult) {
+        previousTouched = false
         if result.failure == nil {
             for (i, impl) in implementations.enumerated() { impl.snapshot(into: &views[i]) }
             var same = true
@@ -404,6 +424,8 @@ final class Scratch {
     let beforePresent: UnsafeMutablePointer<Bool>
     private var keyCapacity = 0
     private var keyStorage: UnsafeMutablePointer<SharingKey>
+    /// The keys `keys(_:)` read last.
+    var lastKeys: UnsafeMutablePointer<SharingKey> { keyStorage }
 
     init(implementations n: Int) {
         implementations = n
