@@ -172,7 +172,6 @@ public enum Campaign {
         let length = generator.length(&rng)
         differential.reset()
         result.removeAll()
-        result.comparison = options.comparison
         let reference = differential.reference
         switch options.comparison {
         case .full:

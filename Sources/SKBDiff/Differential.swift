@@ -45,9 +45,7 @@ public struct SequenceResult: Sendable {
     /// The catalogued quirks met, by id, in the order first met.
     public var quirks: [String] = []
     var quirkSet: QuirkSet = []
-    /// How the sequence was compared; in `.touched` mode a mismatch re-runs it in `.full`, and
-    /// `rerun` says so.
-    public var comparison: Differential.Comparison = .full
+    /// A touched-mode mismatch re-ran the sequence in `.full` (this is that run's result).
     public var rerun = false
     /// Over the calls that ran: live (or frozen) references after each call, and of them those whose
     /// OFF and PTR states were still compared (not excluded by a quirk), and those that the rule before
@@ -67,7 +65,6 @@ public struct SequenceResult: Sendable {
         quirks.removeAll(keepingCapacity: true)
         quirkSet = []
         failure = nil
-        comparison = .full
         rerun = false
         livePairs = 0
         offPtrPairs = 0
@@ -181,21 +178,12 @@ public final class Differential {
         previousTouched = false
     }
 
-    /// The reference implementation's references as the last full-mode call left them (empty after reset).
-    public var referenceView: [ReferenceState] { views[swiftOff] }
-
-    /// The reference view, without copying it.
-    func withReferenceView<T>(_ body: (UnsafeBufferPointer<ReferenceState>) -> T) -> T {
-        views[swiftOff].withUnsafeBufferPointer(body)
-    }
-
     /// Run a whole sequence from an empty pool. `.touched` compares the end of the sequence too, and
     /// re-runs it in `.full` when it finds a mismatch.
     public func run(_ calls: [Call], comparison: Comparison = .full,
                     trace: ((Int, Call, [Divergence.View]) -> Void)? = nil) -> SequenceResult {
         reset()
         var result = SequenceResult()
-        result.comparison = comparison
         for call in calls {
             let going = comparison == .full ? step(call, &result, trace: trace) : stepTouched(call, &result)
             if !going { break }
@@ -407,7 +395,6 @@ public final class Differential {
         }
         let calls = result.calls
         result = run(calls, comparison: .full)
-        result.comparison = .touched
         result.rerun = true
     }
 }

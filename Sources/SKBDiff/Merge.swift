@@ -18,8 +18,14 @@ public enum SummaryMerge {
     static let sums = ["iterations", "operations", "divergences", "reruns"]
     static let nestedSums = ["quirks", "op_counts", "outcome_counts", "offptr_pairs"]
 
+    /// The merged summary, as JSON text, and its divergence count.
+    public struct Merged {
+        public var json: String
+        public var divergences: UInt64
+    }
+
     /// `inputs` are (file name, contents) pairs.
-    public static func merge(_ inputs: [(file: String, text: String)]) throws(Failure) -> String {
+    public static func merge(_ inputs: [(file: String, text: String)]) throws(Failure) -> Merged {
         guard !inputs.isEmpty else { throw Failure(file: "", message: "expected at least one JSON summary") }
         var shards: [(file: String, index: Int, count: Int, object: [String: Any])] = []
         for (file, text) in inputs {
@@ -77,7 +83,7 @@ public enum SummaryMerge {
         out["shard"] = "1/1"
         out["merged_shards"] = first.count
         let data = (try? JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        return Merged(json: String(decoding: data, as: UTF8.self), divergences: out["divergences"] as? UInt64 ?? 0)
     }
 
     private static func missing(_ key: String, in file: String) -> Failure {

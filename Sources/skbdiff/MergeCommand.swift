@@ -34,15 +34,12 @@ struct MergeCommand: ParsableCommand {
             }
             inputs.append((file, String(decoding: data, as: UTF8.self)))
         }
-        let merged: String
+        let merged: SummaryMerge.Merged
         do { merged = try SummaryMerge.merge(inputs) } catch {
             printError("skbdiff merge: \(error.description)")
             throw ExitCode(2)
         }
-        print(merged)
-        if merged.contains("\"divergences\":"), let obj = try? JSONSerialization.jsonObject(with: Data(merged.utf8)) as? [String: Any],
-           let d = obj["divergences"] as? NSNumber, d.uint64Value > 0 {
-            throw ExitCode(1)
-        }
+        print(merged.json)
+        if merged.divergences > 0 { throw ExitCode(1) }
     }
 }

@@ -5,30 +5,17 @@ import Testing
 
 /// An implementation that runs another one and, after every call of `trigger`, also runs the hidden
 /// `extra` call on its own pool: a fault that changes state the visible call does not.
-final class HiddenCall: Implementation {
-    let inner: Implementation
+final class HiddenCall: Forwarding {
     let trigger: (Call) -> Bool
     let extra: (Call) -> Call
 
     init(_ inner: Implementation, trigger: @escaping (Call) -> Bool, extra: @escaping (Call) -> Call) {
-        self.inner = inner
         self.trigger = trigger
         self.extra = extra
+        super.init(inner)
     }
 
-    var name: String { inner.name }
-    var representation: RepresentationKind { inner.representation }
-    var sizing: Sizing { inner.sizing }
-    var referenceCount: Int { inner.referenceCount }
-    var usableCount: Int { inner.usableCount }
-    func usableReference(_ k: Int) -> Int { inner.usableReference(k) }
-    func isRunnable(_ reference: Int) -> Bool { inner.isRunnable(reference) }
-    func reset() { inner.reset() }
-    func snapshot(into out: inout [ReferenceState]) { inner.snapshot(into: &out) }
-    func state(of reference: Int, into out: UnsafeMutablePointer<ReferenceState>) -> Bool { inner.state(of: reference, into: out) }
-    func sharing(_ reference: Int) -> SharingKey { inner.sharing(reference) }
-    func sharingKeys(into keys: UnsafeMutablePointer<SharingKey>) { inner.sharingKeys(into: keys) }
-    func run(_ call: Call, pattern: UInt32) -> Outcome? {
+    override func run(_ call: Call, pattern: UInt32) -> Outcome? {
         let outcome = inner.run(call, pattern: pattern)
         if outcome != nil && trigger(call) { _ = inner.run(extra(call), pattern: pattern) }
         return outcome
@@ -93,16 +80,8 @@ struct ComparisonTests {
 
     @Test("the same calls, the same counts: touched and full comparison over a short campaign")
     func touchedMatchesFull() throws {
-        var options = CampaignOptions()
-        options.iterations = 1500
-        options.seed = 0xC0FFEE
-        options.jobs = 2
-        let touched = try Campaign.run(options)
-        options.comparison = .full
-        let full = try Campaign.run(options)
-        #expect(touched.counts.operations == full.counts.operations && touched.counts.operations > 0)
-        #expect(touched.counts.opCounts == full.counts.opCounts)
-        #expect(touched.counts.outcomeCounts == full.counts.outcomeCounts)
+        let (touched, full) = try twoCampaigns(seed: 0xC0FFEE, jobs: 2) { $0.comparison = .full }
+        expectSameCalls(touched, full)
         #expect(touched.counts.divergences == 0 && full.counts.divergences == 0)
         #expect(touched.counts.livePairs == full.counts.livePairs)
     }
@@ -177,7 +156,7 @@ struct ComparisonTests {
     @Test("merged shards give the whole campaign's counts, with the same keys")
     func mergeAddsUp() throws {
         let whole = try object(try shardSummary(1, of: 1))
-        let merged = try object(try SummaryMerge.merge((1...3).map { ("s\($0).json", try shardSummary($0, of: 3)) }.reversed()))
+        let merged = try object(try SummaryMerge.merge((1...3).map { ("s\($0).json", try shardSummary($0, of: 3)) }.reversed()).json)
         for key in whole.keys where key != "elapsed_seconds" {
             #expect(canonical(whole[key]!) == canonical(merged[key] ?? "missing"), "\(key)")
         }

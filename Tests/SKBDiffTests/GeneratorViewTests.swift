@@ -50,4 +50,23 @@ struct GeneratorViewTests {
         }
         #expect(targets == Set(given.map(\.reference)))
     }
+
+    @Test("reading an implementation's pool draws exactly what its usable snapshot draws")
+    func poolMatchesUsable() {
+        let impl = SwiftImplementation<OffsetRepresentation>(target: Target())
+        // skb0 live, skb1 frozen by skb_over_panic, skb2 ended, skb3 and skb4 live.
+        let calls = [Call(.alloc_skb, [100]), Call(.alloc_skb, [0]), Call(.skb_put, target: 1, [1]), Call(.alloc_skb, [10]),
+                     Call(.kfree_skb, target: 2), Call(.dev_alloc_skb, [60]), Call(.skb_clone, target: 0)]
+        for (i, call) in calls.enumerated() { _ = impl.run(call, pattern: UInt32(i)) }
+        var all: [ReferenceState] = []
+        impl.snapshot(into: &all)
+        let usable = all.filter { !$0.frozen }
+        #expect(usable.map(\.reference) == [0, 3, 4])
+        let generator = Generator(target: Target(), maxOps: 32)
+        for seed in 0..<300 as Range<UInt64> {
+            var a = SplitMix64(seed: seed), b = SplitMix64(seed: seed)
+            #expect(generator.next(&a, usable: usable) == generator.next(&b, from: impl), "seed \(seed)")
+            #expect(a.state == b.state, "seed \(seed)")
+        }
+    }
 }
