@@ -142,6 +142,9 @@ static void *skbref_world_track(struct skbref_world *w, unsigned char *p, size_t
     w->blocks[w->nblocks].size = size;
     w->blocks[w->nblocks].in_arena = in_arena;
     w->blocks[w->nblocks].version = ++w->writes;
+    /* calloc'd blocks are zero already; arena objects are zeroed as they are touched. */
+    w->blocks[w->nblocks].lo = in_arena ? 0 : size;
+    w->blocks[w->nblocks].hi = size;
     w->nblocks++;
     w->epoch++;
     return p;
@@ -164,7 +167,6 @@ void *skbref_world_arena_alloc(struct skbref_world *w, size_t size)
     unsigned char *p = w->arena + w->arena_used;
     size_t next = (w->arena_used + size + 63) & ~(size_t)63;
     SKBREF_UNPOISON(p, size);
-    memset(p, 0, size);
     SKBREF_POISON(p + size, next - w->arena_used - size);
     w->arena_used = next;
     if (next > w->arena_high)
@@ -195,10 +197,30 @@ int skbref_world_free(struct skbref_world *w, const void *p)
     return 0;
 }
 
-const struct skbref_block *skbref_world_block(const struct skbref_world *w, uintptr_t start)
+struct skbref_block *skbref_world_block(const struct skbref_world *w, uintptr_t start)
 {
     size_t i = skbref_world_index(w, start);
     return i == w->nblocks ? NULL : &w->blocks[i];
+}
+
+void skbref_world_touch(struct skbref_block *b, size_t off, size_t n, int writes)
+{
+    size_t end = off + n;
+    if (b->lo == b->hi || end <= b->lo || off >= b->hi)
+        return;
+    if (end - b->lo <= b->hi - off) {
+        /* Grow the real prefix to end; an overwriting access needs only the gap before it zeroed. */
+        size_t to = end < b->hi ? end : b->hi;
+        size_t zero_to = writes && off > b->lo ? off : (writes ? b->lo : to);
+        memset(b->p + b->lo, 0, zero_to - b->lo);
+        b->lo = to;
+    } else {
+        /* Grow the real suffix down to off; an overwriting access needs only the gap after it zeroed. */
+        size_t from = off > b->lo ? off : b->lo;
+        size_t zero_from = writes && end < b->hi ? end : (writes ? b->hi : from);
+        memset(b->p + zero_from, 0, b->hi - zero_from);
+        b->hi = from;
+    }
 }
 
 int skbref_world_owns(const struct skbref_world *w, uintptr_t p, size_t n)
@@ -350,7 +372,7 @@ void skbref_world_written(struct skbref_world *w, uintptr_t start)
         }
 }
 
-uint64_t skbref_world_digest(struct skbref_world *w, const void *skb, const struct skbref_block *block, int64_t data,
+uint64_t skbref_world_digest(struct skbref_world *w, const void *skb, struct skbref_block *block, int64_t data,
                              int64_t tail)
 {
     struct skbref_digest_entry *e = &w->digests[((uintptr_t)skb >> 6) % SKBREF_DIGEST_CACHE];
@@ -361,6 +383,7 @@ uint64_t skbref_world_digest(struct skbref_world *w, const void *skb, const stru
         e->version = block->version;
         e->data = data;
         e->tail = tail;
+        skbref_world_touch(block, (size_t)data, (size_t)(tail - data), 0);
         e->digest = skbref_digest(block->p + data, (size_t)(tail - data));
     }
     return e->digest;

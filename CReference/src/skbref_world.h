@@ -24,12 +24,16 @@
 /* The data arena of one sequence (Specs/snapshot.md): kmalloc fails once it is used up. */
 #define SKBREF_ARENA_SIZE ((size_t)512 << 20)
 
-/* One tracked allocation: [p, p + size), in the arena or calloc'd. */
+/* One tracked allocation: [p, p + size), in the arena or calloc'd. Fresh memory reads as zero
+ * (Specs/snapshot.md, "Bytes"), but an arena object is not zeroed when allocated: only [0, lo) and
+ * [hi, size) hold bytes written or zeroed since; [lo, hi) is zero by definition and is zeroed when
+ * an access first reaches into it (skbref_world_touch), so the work follows the bytes used. */
 struct skbref_block {
     unsigned char *p;
     size_t size;
     int in_arena;
     uint64_t version;               /* changes whenever its bytes are written (cached digests) */
+    size_t lo, hi;                  /* [lo, hi): not yet zeroed, reads as zero; lo == hi: all real */
 };
 
 /* A digest of [data, tail) already computed, and what it was computed from. */
@@ -88,13 +92,17 @@ SKBREF_HIDDEN int skbref_world_free(struct skbref_world *w, const void *p);
 /* The index of the tracked block that starts exactly at start, or nblocks. */
 SKBREF_HIDDEN size_t skbref_world_index(const struct skbref_world *w, uintptr_t start);
 /* The tracked block that starts exactly at start, or NULL. */
-SKBREF_HIDDEN const struct skbref_block *skbref_world_block(const struct skbref_world *w, uintptr_t start);
+SKBREF_HIDDEN struct skbref_block *skbref_world_block(const struct skbref_world *w, uintptr_t start);
+/* Make [off, off + n) of the block real before it is accessed (off + n <= size): zero the part of it
+ * that lies in [lo, hi), unless `writes` says the access overwrites all of it, extending whichever
+ * side of [lo, hi) costs fewer bytes. */
+SKBREF_HIDDEN void skbref_world_touch(struct skbref_block *b, size_t off, size_t n, int writes);
 /* 1 if [p, p + n) lies inside one tracked block (n > 0). */
 SKBREF_HIDDEN int skbref_world_owns(const struct skbref_world *w, uintptr_t p, size_t n);
 /* Record that bytes of the block starting at start were written. */
 SKBREF_HIDDEN void skbref_world_written(struct skbref_world *w, uintptr_t start);
 /* The digest of [p, p + n), from the cache when neither the skb's range nor its block changed. */
-SKBREF_HIDDEN uint64_t skbref_world_digest(struct skbref_world *w, const void *skb, const struct skbref_block *block,
+SKBREF_HIDDEN uint64_t skbref_world_digest(struct skbref_world *w, const void *skb, struct skbref_block *block,
                                            int64_t data, int64_t tail);
 /* Ends the running call: records the outcome and longjmps back into apply. */
 SKBREF_HIDDEN _Noreturn void skbref_world_fail(struct skbref_world *w, int32_t kind, int64_t value);

@@ -182,7 +182,7 @@ static void kmem_cache_free(const struct kmem_cache *cachep, void *objp)
 }
 
 /*
- * kmalloc: zeroed memory from the data arena; NULL above KMALLOC_MAX_SIZE (spec section 8; size
+ * kmalloc: memory from the data arena that reads as zero (skbref_world_touch); NULL above KMALLOC_MAX_SIZE (spec section 8; size
  * classes not modelled) or once the arena is used up (Specs/snapshot.md).
  */
 static void *kmalloc(size_t size, gfp_t flags)
@@ -335,25 +335,27 @@ static struct skb_window skb_linear_window(const struct sk_buff *skb)
     return w;
 }
 
-/* Overflow unless [p, p + n) lies in the window and in its allocation; n == 0 is always allowed. */
-static void skb_access_check(struct skb_window w, const void *p, size_t n)
+/* Overflow unless [p, p + n) lies in the window and in its allocation; n == 0 is always allowed.
+ * Then the bytes are made real (skbref_world_touch): `writes` when the access overwrites them all. */
+static void skb_access(struct skb_window w, const void *p, size_t n, int writes)
 {
     uintptr_t a = (uintptr_t)p;
     if (n == 0)
         return;
     if (a < w.lo || a > w.hi || n > w.hi - a)
         skbref_overflow();
-    const struct skbref_block *b = skbref_world_block(skbref_current, w.base);
+    struct skbref_block *b = skbref_world_block(skbref_current, w.base);
     uintptr_t start = b ? (uintptr_t)b->p : 0;
     if (!b || a < start || a - start > b->size || n > b->size - (a - start))
         skbref_overflow();
+    skbref_world_touch(b, a - start, n, writes);
 }
 
 static void skb_checked_memcpy(struct skb_window to_w, void *to, struct skb_window from_w, const void *from,
                                size_t n)
 {
-    skb_access_check(to_w, to, n);
-    skb_access_check(from_w, from, n);
+    skb_access(from_w, from, n, 0);
+    skb_access(to_w, to, n, 1);
     if (n) {
         memcpy(to, from, n);
         skbref_world_written(skbref_current, to_w.base);
@@ -362,7 +364,7 @@ static void skb_checked_memcpy(struct skb_window to_w, void *to, struct skb_wind
 
 static void skb_checked_memset(struct skb_window w, void *p, int c, size_t n)
 {
-    skb_access_check(w, p, n);
+    skb_access(w, p, n, 1);
     if (n) {
         memset(p, c, n);
         skbref_world_written(skbref_current, w.base);
@@ -375,7 +377,7 @@ static struct skb_shared_info *skb_shinfo(const struct sk_buff *skb)
     unsigned char *end = skb_end_pointer(skb);
     struct skb_window w = {(uintptr_t)skb->head, (uintptr_t)end,
                            (uintptr_t)end + sizeof(struct skb_shared_info)};
-    skb_access_check(w, end, sizeof(struct skb_shared_info));
+    skb_access(w, end, sizeof(struct skb_shared_info), 0);
     return (struct skb_shared_info *)end;
 }
 
@@ -1164,7 +1166,7 @@ static void skbref_put_pattern(struct sk_buff *skb, unsigned char *old_tail, int
 {
     if (skbref_tail_offset(skb) < old_tail_offset)
         return;
-    skb_access_check(skb_linear_window(skb), old_tail, len);
+    skb_access(skb_linear_window(skb), old_tail, len, 1);
     skbref_fill_pattern(old_tail, len, pattern);
     skbref_world_written(skbref_current, (uintptr_t)skb->head);
 }
@@ -1172,7 +1174,7 @@ static void skbref_put_pattern(struct sk_buff *skb, unsigned char *old_tail, int
 /* skb_push/__skb_push wrote pattern bytes at the new data. */
 static void skbref_push_pattern(struct sk_buff *skb, unsigned int len, uint32_t pattern)
 {
-    skb_access_check(skb_linear_window(skb), skb->data, len);
+    skb_access(skb_linear_window(skb), skb->data, len, 1);
     skbref_fill_pattern(skb->data, len, pattern);
     skbref_world_written(skbref_current, (uintptr_t)skb->head);
 }
@@ -1381,10 +1383,11 @@ static void skbref_header_state(const struct sk_buff *skb, const unsigned char *
 }
 
 /* The dataref of the skb_shared_info at end, when it lies inside the block; else 0. */
-static uint32_t skbref_dataref(const struct skbref_block *buf, int64_t end)
+static uint32_t skbref_dataref(struct skbref_block *buf, int64_t end)
 {
     if (!buf || end < 0 || (uint64_t)end > buf->size || sizeof(struct skb_shared_info) > buf->size - (uint64_t)end)
         return 0;
+    skbref_world_touch(buf, (size_t)end, sizeof(atomic_t), 0);
     atomic_t dataref;
     memcpy(&dataref, buf->p + end, sizeof(dataref));
     return (uint32_t)atomic_read(&dataref);
@@ -1402,7 +1405,7 @@ static void skbref_state(struct skbref_world *w, const void *p, struct skbref_st
     if (m->skb == p && memcmp(m->raw, skb, sizeof(*skb)) == 0) {
         /* The block that starts at head is the one it was, if it is still at that index. */
         if (m->block < w->nblocks && w->blocks[m->block].p == skb->head) {
-            const struct skbref_block *b = &w->blocks[m->block];
+            struct skbref_block *b = &w->blocks[m->block];
             if (b->version == m->version && skbref_dataref(b, m->state.end) == m->state.dataref) {
                 *out = m->state;
                 return;
@@ -1416,7 +1419,7 @@ static void skbref_state(struct skbref_world *w, const void *p, struct skbref_st
 
     if (index == w->nblocks)
         index = skbref_world_index(w, (uintptr_t)skb->head);
-    const struct skbref_block *buf = index < w->nblocks ? &w->blocks[index] : NULL;
+    struct skbref_block *buf = index < w->nblocks ? &w->blocks[index] : NULL;
 
     memset(out, 0, sizeof(*out));
     out->data = (int64_t)SKB_PTR_DIFF(skb->data, skb->head);

@@ -669,6 +669,7 @@ extension Kernel {
             let key = DigestKey(buffer: s.buffer, version: buffers[Int(s.buffer)].version, data: data, tail: tail)
             let slot = Int(skb.index)
             if slots[slot].digestKey != key {
+                touch(s.buffer, Int(data)..<Int(tail), writes: false)
                 slots[slot].digest = PacketBytes.digest(UnsafeRawBufferPointer(rebasing: bytes(s.buffer)[Int(data)..<Int(tail)]))
                 slots[slot].digestKey = key
             }
@@ -690,6 +691,7 @@ extension Kernel {
         let s = self[skb]
         let data = dataOffset(s), tail = tailOffset(s)
         guard s.buffer >= 0, 0 <= data, data <= tail, tail <= Int64(buffers[Int(s.buffer)].size) else { return [] }
+        touch(s.buffer, Int(data)..<Int(tail), writes: false)
         return Array(bytes(s.buffer)[Int(data)..<Int(tail)])
     }
 }

@@ -83,12 +83,19 @@ public struct SharedInfo: Hashable, Sendable {
 
 /// A kmalloc or kmem_cache object that holds packet data and, at head + end, the shared info. Its
 /// bytes are [offset, offset + size) of the kernel's byte arena.
+///
+/// Fresh memory reads as zero, but the arena is not zeroed when an object is allocated: only
+/// [0, lo) and [hi, size) hold bytes written or zeroed since; [lo, hi) is zero by definition and is
+/// zeroed when an access first reaches into it (`Kernel.touch`), so the work follows the bytes used.
 @usableFromInline
 struct Buffer {
     @usableFromInline var base: Address
     @usableFromInline var offset: Int
     /// The object's size; 0 once it is freed.
     @usableFromInline var size: Int
+    /// [lo, hi): not yet zeroed, reads as zero; lo == hi: every byte is real.
+    @usableFromInline var lo: Int
+    @usableFromInline var hi: Int
     /// Where the struct skb_shared_info was written, as an offset from base (-1: nowhere yet).
     @usableFromInline var shinfoAt: Int64 { didSet { meta &+= 1 } }
     @usableFromInline var shinfo: SharedInfo { didSet { meta &+= 1 } }
@@ -102,6 +109,8 @@ struct Buffer {
         self.base = base
         self.offset = offset
         self.size = size
+        lo = 0
+        hi = size
         shinfoAt = -1
         shinfo = SharedInfo()
         live = true
@@ -295,9 +304,10 @@ public final class Kernel<R: DataRepresentation> {
         }
     }
 
-    /// kmalloc (or a cache object) of `size` bytes, zero-filled; nil above KMALLOC_MAX_SIZE or when
-    /// the world's data arena is used up. Addresses grow by the size rounded up to 64 and are never
-    /// reused within a sequence, as in the C reference's arena (Specs/snapshot.md).
+    /// kmalloc (or a cache object) of `size` bytes, reading as zero (`touch` zeroes them as they are
+    /// used); nil above KMALLOC_MAX_SIZE or when the world's data arena is used up. Addresses grow by
+    /// the size rounded up to 64 and are never reused within a sequence, as in the C reference's
+    /// arena (Specs/snapshot.md).
     @inlinable
     func kmalloc(_ size: UInt64) -> Int32? {
         guard size <= Kernel.kmallocMaxSize, nextAddress - arch.pageOffset + size <= Kernel.arenaSize else { return nil }
@@ -306,7 +316,6 @@ public final class Kernel<R: DataRepresentation> {
         if offset + Int(size) > arenaCapacity { growArena(to: offset + Int(size)) }
         nextAddress = (base &+ size &+ 63) & ~63 & mask
         writes &+= 1
-        (arena + offset).initializeMemory(as: UInt8.self, repeating: 0, count: Int(size))
         var buffer = Buffer(base: base, offset: offset, size: Int(size))
         buffer.version = writes
         buffers.append(buffer)
@@ -333,6 +342,28 @@ public final class Kernel<R: DataRepresentation> {
         return Int(start)..<Int(start + Int64(count))
     }
 
+    /// Make [r) of a buffer real before it is accessed: zero the part of it in [lo, hi), unless
+    /// `writes` says the access overwrites all of it, extending whichever side costs fewer bytes
+    /// (as skbref_world_touch in the C reference).
+    @inlinable
+    func touch(_ buffer: Int32, _ r: Range<Int>, writes: Bool) {
+        let b = Int(buffer)
+        let lo = buffers[b].lo, hi = buffers[b].hi
+        if lo == hi || r.upperBound <= lo || r.lowerBound >= hi { return }
+        let base = arena + buffers[b].offset
+        if r.upperBound - lo <= hi - r.lowerBound {
+            let to = min(r.upperBound, hi)
+            let zeroTo = writes ? max(lo, r.lowerBound) : to
+            (base + lo).initializeMemory(as: UInt8.self, repeating: 0, count: zeroTo - lo)
+            buffers[b].lo = to
+        } else {
+            let from = max(r.lowerBound, lo)
+            let zeroFrom = writes ? min(hi, r.upperBound) : from
+            (base + zeroFrom).initializeMemory(as: UInt8.self, repeating: 0, count: hi - zeroFrom)
+            buffers[b].hi = from
+        }
+    }
+
     /// memcpy between data areas, checked on both sides.
     @inlinable
     func copyBytes(to dst: (buffer: Int32, start: Int64, limit: Int64),
@@ -340,6 +371,8 @@ public final class Kernel<R: DataRepresentation> {
         let s = try checkedRange(src.buffer, start: src.start, count: count, limit: src.limit)
         let d = try checkedRange(dst.buffer, start: dst.start, count: count, limit: dst.limit)
         if s.isEmpty { return }
+        touch(src.buffer, s, writes: false)
+        touch(dst.buffer, d, writes: true)
         writes &+= 1
         buffers[Int(dst.buffer)].version = writes
         let from = bytes(src.buffer), to = bytes(dst.buffer)
@@ -355,6 +388,7 @@ public final class Kernel<R: DataRepresentation> {
     @inlinable
     func zeroBytes(_ buffer: Int32, start: Int64, count: UInt64, limit: Int64) throws(KernelStop) {
         let r = try checkedRange(buffer, start: start, count: count, limit: limit)
+        touch(buffer, r, writes: true)
         writes &+= 1
         buffers[Int(buffer)].version = writes
         _ = UnsafeMutableRawBufferPointer(rebasing: bytes(buffer)[r]).initializeMemory(as: UInt8.self, repeating: 0)
@@ -365,6 +399,7 @@ public final class Kernel<R: DataRepresentation> {
     public func fillPattern(_ skb: SKB, start: Int64, count: UInt32, pattern: UInt32) throws(KernelStop) {
         let s = self[skb]
         let r = try checkedRange(s.buffer, start: start, count: UInt64(count), limit: endOffset(s))
+        touch(s.buffer, r, writes: true)
         writes &+= 1
         buffers[Int(s.buffer)].version = writes
         PacketBytes.fill(UnsafeMutableRawBufferPointer(rebasing: bytes(s.buffer)[r]), pattern: pattern)
