@@ -211,13 +211,13 @@ void skbref_world_touch(struct skbref_block *b, size_t off, size_t n, int writes
     if (end - b->lo <= b->hi - off) {
         /* Grow the real prefix to end; an overwriting access needs only the gap before it zeroed. */
         size_t to = end < b->hi ? end : b->hi;
-        size_t zero_to = writes && off > b->lo ? off : (writes ? b->lo : to);
+        size_t zero_to = writes ? (off > b->lo ? off : b->lo) : to;
         memset(b->p + b->lo, 0, zero_to - b->lo);
         b->lo = to;
     } else {
         /* Grow the real suffix down to off; an overwriting access needs only the gap after it zeroed. */
         size_t from = off > b->lo ? off : b->lo;
-        size_t zero_from = writes && end < b->hi ? end : (writes ? b->hi : from);
+        size_t zero_from = writes ? (end < b->hi ? end : b->hi) : from;
         memset(b->p + zero_from, 0, b->hi - zero_from);
         b->hi = from;
     }
