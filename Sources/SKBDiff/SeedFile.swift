@@ -160,7 +160,12 @@ public struct SeedFile: Sendable {
                     throw fail(line, "\(name) expected its target as skbN first, found '\(words.first ?? "nothing")'")
                 }
                 guard r < references else {
-                    throw fail(line, "\(name) targets skb\(r), but only \(references) reference\(references == 1 ? "" : "s") exist\(references == 1 ? "s" : "") here (skb0 to skb\(max(references - 1, 0)))")
+                    let existing = switch references {
+                    case 0: "no reference exists here yet (an allocating call such as alloc_skb makes skb0)"
+                    case 1: "only 1 reference exists here (skb0)"
+                    default: "only \(references) references exist here (skb0 to skb\(references - 1))"
+                    }
+                    throw fail(line, "\(name) targets skb\(r), but \(existing)")
                 }
                 targetRef = r
                 words.removeFirst()

@@ -245,7 +245,13 @@ public struct LibClangSearch: Sendable {
             }
             return found
         }
-        return LibClangSearch.unique(LibClangSearch.newestFirst(systemPatterns.flatMap(glob)) + toolchainLibraries())
+        return LibClangSearch.unique(systemLibraries() + toolchainLibraries())
+    }
+
+    /// Debian's libclang libraries the system patterns find, newest LLVM first; libclang-cpp (which
+    /// other packages pull in without libclang-dev) matches the patterns but is not one.
+    public func systemLibraries() -> [String] {
+        LibClangSearch.newestFirst(systemPatterns.flatMap(glob))
     }
 
     /// libclang.so of the toolchain whose `swift` is on PATH, then the fallbacks, those that exist.

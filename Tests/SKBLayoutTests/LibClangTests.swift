@@ -10,23 +10,52 @@ import Testing
     /// Every distinct libclang the default search finds: Debian's and the Swift toolchain's here.
     static let libraries: [String] = (try? LibClangSearch().candidates()) ?? []
 
-    /// Whether Debian's libclang-dev (or libclang1-N) is installed.
-    static let debianLibclang = LibClangSearch.defaultSystemPatterns.contains { pattern in
-        var g = glob_t()
-        defer { globfree(&g) }
-        return glob(pattern, 0, nil, &g) == 0 && g.gl_pathc > 0
-    }
-
     @Test func toolchainLibclangIsFound() {
         #expect(LibClangTests.libraries.contains { $0.hasSuffix("/usr/lib/libclang.so") && !$0.hasPrefix("/usr/lib/") },
                 "\(LibClangTests.libraries)")
     }
 
-    @Test(.enabled(if: debianLibclang, "libclang-dev is not installed"))
-    func debianLibclangComesFirst() throws {
-        let first = try #require(LibClangTests.libraries.first)
-        #expect(first.hasPrefix("/usr/lib/"), "libclang-dev's library must win over the toolchain's: \(LibClangTests.libraries)")
-        #expect(LibClangTests.libraries.count >= 2)
+    /// On whatever this machine has: Debian's libclang (when installed) before the toolchain's, and
+    /// nothing else. A machine with only the Swift toolchain may still have libclang-cpp, which the
+    /// system patterns match; it must not count as Debian's libclang.
+    @Test func thisMachinesSearchOrder() {
+        let search = LibClangSearch()
+        let system = search.systemLibraries(), toolchain = search.toolchainLibraries()
+        #expect(LibClangTests.libraries == LibClangSearch.unique(system + toolchain))
+        #expect(!system.contains { ($0 as NSString).lastPathComponent.hasPrefix("libclang-cpp") }, "\(system)")
+        if let first = system.first {
+            #expect(LibClangTests.libraries.first == first && first.hasPrefix("/usr/lib/"))
+        } else {
+            #expect(LibClangTests.libraries.first == toolchain.first)
+        }
+    }
+
+    /// The order where both exist, in a fake tree: Debian's newest LLVM first, then the toolchain of
+    /// the `swift` on PATH, then the fallbacks; libclang-cpp never; the same file once.
+    @Test func debianLibclangComesFirstInAFakeTree() throws {
+        try withTemporaryDirectory { root in
+            let files = ["usr/lib/llvm-14/lib/libclang.so.1", "usr/lib/llvm-16/lib/libclang.so",
+                         "usr/lib/multiarch/libclang-cpp.so.16", "usr/lib/multiarch/libclang-15.so.1",
+                         "toolchain/usr/bin/swift", "toolchain/usr/lib/libclang.so", "opt/swift/usr/lib/libclang.so"]
+            for file in files {
+                let path = root + "/" + file
+                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                #expect(FileManager.default.createFile(atPath: path, contents: Data(), attributes: [.posixPermissions: 0o755]))
+            }
+            let patterns = [root + "/usr/lib/llvm-*/lib/libclang.so*", root + "/usr/lib/multiarch/libclang-*.so*"]
+            let fallbacks = [root + "/opt/swift/usr/lib/libclang.so", root + "/toolchain/usr/lib/libclang.so"]
+            let both = LibClangSearch(environment: ["PATH": "/nonexistent:" + root + "/toolchain/usr/bin"],
+                                      systemPatterns: patterns, toolchainFallbacks: fallbacks)
+            #expect(try both.candidates() == ["llvm-16/lib/libclang.so", "multiarch/libclang-15.so.1", "llvm-14/lib/libclang.so.1"]
+                .map { root + "/usr/lib/" + $0 } + [root + "/toolchain/usr/lib/libclang.so", root + "/opt/swift/usr/lib/libclang.so"])
+
+            // A fresh machine: only libclang-cpp of Debian's, so the toolchain's comes first.
+            for file in ["usr/lib/llvm-14/lib/libclang.so.1", "usr/lib/llvm-16/lib/libclang.so", "usr/lib/multiarch/libclang-15.so.1"] {
+                try FileManager.default.removeItem(atPath: root + "/" + file)
+            }
+            #expect(both.systemLibraries().isEmpty)
+            #expect(try both.candidates() == [root + "/toolchain/usr/lib/libclang.so", root + "/opt/swift/usr/lib/libclang.so"])
+        }
     }
 
     /// Each libclang through LIBCLANG_PATH, as a file and as its directory: all 12 targets agree with the Swift layout.
