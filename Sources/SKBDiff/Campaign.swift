@@ -147,11 +147,11 @@ public enum Campaign {
                         findings.append(shrinkAndSave(i, result: result, failure: failure, options: options, differential: differential))
                     }
                 }
-                state.finish(block: b, counts: counts, findings: findings)
+                state.finish(block: b, counts: counts, findings: findings, limit: options.maxDivergences)
                 if let progress { let (done, div) = state.totals(); progress(done, div) }
             }
         }
-        let (counts, findings, early) = state.prefix(limit: options.maxDivergences)
+        let (counts, findings, early) = state.prefix()
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         return CampaignReport(options: options, counts: counts, findings: findings, elapsedSeconds: elapsed, stoppedEarly: early)
     }
@@ -201,17 +201,25 @@ public enum Campaign {
     }
 
     /// The blocks handed out and the results handed back, behind one lock.
+    /// Block results are summed in block order as soon as the blocks before them are in, so the
+    /// memory held is that of the few blocks finished out of order, not of every block run.
     final class SharedState: @unchecked Sendable {
         private let lock = NSLock()
         private var next = 0
         private let blocks: Int
-        private var results: [(CampaignCounts, [Finding])?]
+        /// Finished blocks waiting for an earlier one.
+        private var pending: [Int: (CampaignCounts, [Finding])] = [:]
+        /// The sum of blocks 0..<folded, and their findings.
+        private var folded = 0
+        private var total = CampaignCounts()
+        private var findings: [Finding] = []
+        /// The block at which the ordered sum reached the divergence limit; later blocks do not count.
+        private var limitReachedAt: Int?
         private var doneIterations: UInt64 = 0
         private var divergences: UInt64 = 0
 
         init(blocks: Int) {
             self.blocks = blocks
-            results = Array(repeating: nil, count: blocks)
         }
 
         func nextBlock(limit: Int) -> Int? {
@@ -222,12 +230,20 @@ public enum Campaign {
             return next - 1
         }
 
-        func finish(block: Int, counts: CampaignCounts, findings: [Finding]) {
+        func finish(block: Int, counts: CampaignCounts, findings found: [Finding], limit: Int) {
             lock.lock()
-            results[block] = (counts, findings)
+            defer { lock.unlock() }
             doneIterations += counts.iterations
             divergences += counts.divergences
-            lock.unlock()
+            guard limitReachedAt == nil else { return }
+            pending[block] = (counts, found)
+            while limitReachedAt == nil, let (c, f) = pending.removeValue(forKey: folded) {
+                total.add(c)
+                findings += f
+                if total.divergences >= UInt64(limit) { limitReachedAt = folded }
+                folded += 1
+            }
+            if limitReachedAt != nil { pending.removeAll() }
         }
 
         func totals() -> (UInt64, UInt64) {
@@ -237,17 +253,12 @@ public enum Campaign {
         }
 
         /// The blocks from the first up to the one where the divergences reach the limit: every one
-        /// of them ran whatever the number of jobs.
-        func prefix(limit: Int) -> (CampaignCounts, [Finding], Bool) {
-            var total = CampaignCounts()
-            var findings: [Finding] = []
-            for (b, r) in results.enumerated() {
-                guard let (counts, found) = r else { return (total, findings, true) }
-                total.add(counts)
-                findings += found
-                if total.divergences >= UInt64(limit) { return (total, findings, b < blocks - 1) }
-            }
-            return (total, findings, false)
+        /// of them ran whatever the number of jobs. Early: some block did not count.
+        func prefix() -> (CampaignCounts, [Finding], Bool) {
+            lock.lock()
+            defer { lock.unlock() }
+            if let b = limitReachedAt { return (total, findings, b < blocks - 1) }
+            return (total, findings, folded < blocks)
         }
     }
 }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A handle on a struct sk_buff in a `Kernel`: the index of its slab object.
 public struct SKB: Hashable, Sendable, CustomStringConvertible {
     public let index: Int32
@@ -204,14 +210,13 @@ public final class Kernel<R: DataRepresentation> {
     /// Numbers every write to a buffer (never reset, so a cached digest cannot match a later buffer).
     @usableFromInline var writes: UInt64 = 0
     /// The bytes of every buffer of the sequence, bump-allocated as the simulated addresses are (an
-    /// object at address a is at arena offset a - PAGE_OFFSET); grown by doubling, kept across sequences.
-    @usableFromInline var arena: UnsafeMutableRawPointer
-    @usableFromInline var arenaCapacity: Int
-    /// Above this much, reset hands the arena back (as the C reference unmaps its used part).
+    /// object at address a is at arena offset a - PAGE_OFFSET). Reserved whole (arenaSize, address space
+    /// only) and never moved: a page is memory once a byte of it is written.
+    @usableFromInline let arena: UnsafeMutableRawPointer
+    /// Pages of the arena a reset keeps; above this the used part is handed back, so what stays resident
+    /// does not grow with the largest sequence seen (as in the C reference).
     @inlinable
-    static var arenaKeep: Int { 64 << 20 }
-    @inlinable
-    static var arenaInitial: Int { 1 << 20 }
+    static var arenaKeep: Int { 256 << 10 }
 
     /// NET_SKB_PAD (include/linux/skbuff.h).
     @inlinable
@@ -234,11 +239,12 @@ public final class Kernel<R: DataRepresentation> {
         self.mask = target.arch.addressMask
         self.shinfoSize = Int64(sizing.sharedInfo)
         self.nextAddress = target.arch.pageOffset
-        arena = UnsafeMutableRawPointer.allocate(byteCount: Kernel.arenaInitial, alignment: 64)
-        arenaCapacity = Kernel.arenaInitial
+        let mapped = mmap(nil, Int(Kernel.arenaSize), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        guard let mapped, mapped != MAP_FAILED else { fatalError("cannot reserve \(Kernel.arenaSize >> 20) MiB of address space for the arena") }
+        arena = mapped
     }
 
-    deinit { arena.deallocate() }
+    deinit { munmap(arena, Int(Kernel.arenaSize)) }
 
     /// Forget every object: the next sequence starts from an empty slab.
     @inlinable
@@ -248,30 +254,18 @@ public final class Kernel<R: DataRepresentation> {
     public func reset() {
         slots.removeAll(keepingCapacity: true)
         buffers.removeAll(keepingCapacity: true)
+        let used = Int(nextAddress &- arch.pageOffset)
         nextAddress = arch.pageOffset
-        if arenaCapacity > Kernel.arenaKeep {
-            arena.deallocate()
-            arena = UnsafeMutableRawPointer.allocate(byteCount: Kernel.arenaInitial, alignment: 64)
-            arenaCapacity = Kernel.arenaInitial
+        if used > Kernel.arenaKeep {
+            // Buffers are zeroed as they are used (`touch`), so the dropped pages' contents never matter.
+            madvise(arena + Kernel.arenaKeep, (used - Kernel.arenaKeep + 4095) & ~4095, MADV_DONTNEED)
         }
     }
 
-    /// A buffer's bytes. Valid until the next kmalloc, which may move the arena.
+    /// A buffer's bytes.
     @inlinable
     func bytes(_ buffer: Int32) -> UnsafeMutableRawBufferPointer {
         UnsafeMutableRawBufferPointer(start: arena + buffers[Int(buffer)].offset, count: buffers[Int(buffer)].size)
-    }
-
-    /// Room in the arena up to `end` bytes, keeping what it holds.
-    @inlinable
-    func growArena(to end: Int) {
-        var capacity = arenaCapacity
-        while capacity < end { capacity *= 2 }
-        let grown = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
-        grown.copyMemory(from: arena, byteCount: Int(nextAddress &- arch.pageOffset))
-        arena.deallocate()
-        arena = grown
-        arenaCapacity = capacity
     }
 
     @inlinable
@@ -313,7 +307,6 @@ public final class Kernel<R: DataRepresentation> {
         guard size <= Kernel.kmallocMaxSize, nextAddress - arch.pageOffset + size <= Kernel.arenaSize else { return nil }
         let base = nextAddress
         let offset = Int(base &- arch.pageOffset)
-        if offset + Int(size) > arenaCapacity { growArena(to: offset + Int(size)) }
         nextAddress = (base &+ size &+ 63) & ~63 & mask
         writes &+= 1
         var buffer = Buffer(base: base, offset: offset, size: Int(size))

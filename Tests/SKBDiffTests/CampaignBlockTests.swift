@@ -1,0 +1,44 @@
+@testable import SKBDiff
+import Testing
+
+/// The campaign sums block results in block order as they come in, whatever order the jobs finish
+/// them in, and holds only the blocks finished ahead of an earlier one.
+@Suite("Campaign blocks") struct CampaignBlockTests {
+    /// Block b ran 10^b iterations (so a sum tells which blocks it holds) and met `divergences`.
+    func counts(_ b: Int, divergences: UInt64 = 0) -> CampaignCounts {
+        var c = CampaignCounts()
+        c.iterations = [1, 10, 100, 1000][b]
+        c.divergences = divergences
+        return c
+    }
+
+    @Test func outOfOrderBlocksSumInOrder() {
+        let state = Campaign.SharedState(blocks: 4)
+        for b in [2, 0, 3, 1] { state.finish(block: b, counts: counts(b), findings: [], limit: 10) }
+        let (total, findings, early) = state.prefix()
+        #expect(total.iterations == 1111 && findings.isEmpty && !early)
+        #expect(state.totals() == (1111, 0))
+    }
+
+    /// The limit is reached at block 1 in block order, although block 2 (also diverging) finished
+    /// first: blocks 0 and 1 count, 2 and 3 do not, as with one job.
+    @Test func theLimitCountsBlocksInOrder() {
+        let state = Campaign.SharedState(blocks: 4)
+        state.finish(block: 2, counts: counts(2, divergences: 1), findings: [], limit: 1)
+        state.finish(block: 0, counts: counts(0), findings: [], limit: 1)
+        state.finish(block: 1, counts: counts(1, divergences: 1), findings: [], limit: 1)
+        state.finish(block: 3, counts: counts(3), findings: [], limit: 1)
+        let (total, _, early) = state.prefix()
+        #expect(total.iterations == 11 && total.divergences == 1 && early)
+        #expect(state.nextBlock(limit: 1) == nil, "no more blocks are handed out past the limit")
+    }
+
+    /// A block that never finished (the limit stopped the jobs first) ends the sum: early.
+    @Test func aMissingBlockEndsTheSum() {
+        let state = Campaign.SharedState(blocks: 3)
+        state.finish(block: 0, counts: counts(0), findings: [], limit: 5)
+        state.finish(block: 2, counts: counts(2), findings: [], limit: 5)
+        let (total, _, early) = state.prefix()
+        #expect(total.iterations == 1 && early)
+    }
+}
