@@ -123,6 +123,12 @@ enum skbref_op {
     SKBREF_OP_skb_set_tail_pointer,
     SKBREF_OP_skb_tail_pointer,
     SKBREF_OP_skb_end_pointer,
+    /* Not helpers: fields drivers and the stack write directly. */
+    SKBREF_OP_set_csum,
+    SKBREF_OP_set_mac_len,
+    SKBREF_OP_set_gso,
+    SKBREF_OP_set_gso_type,
+    SKBREF_OP_set_ip6_frag_id,
     SKBREF_OP_COUNT
 };
 
@@ -200,10 +206,18 @@ struct skbref_state {
     uint8_t fclone;
     uint8_t digest_valid;     /* 0 <= data <= tail <= end */
     uint8_t header_kind[3];   /* enum skbref_header_kind, mac, network, transport */
-    uint8_t pad_;             /* always 0: no byte of the struct is padding, */
-    uint32_t pad2_;           /* so the Swift model's SKBState is the same 96 bytes (bit copy, memcmp) */
+    uint8_t ip_summed;
+    uint32_t csum;            /* the csum union as one word: csum, or csum_start | csum_offset << 16 */
+    uint16_t hdr_len;
+    uint16_t mac_len;
+    uint16_t nr_frags;        /* this and the next four: of skb_shinfo(skb), 0 as dataref is */
+    uint16_t gso_size;
+    uint16_t gso_segs;
+    uint16_t gso_type;
+    uint32_t ip6_frag_id;
 };
-_Static_assert(sizeof(struct skbref_state) == 96, "struct skbref_state mirrors the Swift SKBState, 96 bytes");
+/* No byte of the struct is padding, so the Swift model's SKBState is the same bytes (bit copy, memcmp). */
+_Static_assert(sizeof(struct skbref_state) == 112, "struct skbref_state mirrors the Swift SKBState, 112 bytes");
 
 /* One field of a struct as the compiler laid it out (bit_width 0: not a bit-field). */
 struct skbref_field {

@@ -30,6 +30,9 @@
 #define SKBREF_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
+/* Arena bytes a reset leaves mapped: more than nearly every sequence uses. */
+#define SKBREF_ARENA_KEEP ((size_t)256 << 10)
+
 #ifndef MAP_NORESERVE
 #define MAP_NORESERVE 0
 #endif
@@ -91,11 +94,12 @@ void skbref_world_reset(struct skbref_world *w)
             free(w->blocks[i].p);
     w->nblocks = 0;
     w->epoch++;
-    /* A new sequence: the arena starts over. Objects are zeroed when allocated, so only a large used
-     * part is handed back to the kernel (its pages would otherwise stay resident). */
-    if (w->arena_used > ((size_t)64 << 20)) {
+    /* A new sequence: the arena starts over. Objects are zeroed as they are used, so what the pages
+     * hold never matters; the used part above SKBREF_ARENA_KEEP is handed back to the kernel, so what
+     * stays resident does not grow with the largest sequence seen. */
+    if (w->arena_used > SKBREF_ARENA_KEEP) {
         size_t page = 4096;
-        skbref_map(w->arena, (w->arena_used + page - 1) & ~(page - 1), 1);
+        skbref_map(w->arena + SKBREF_ARENA_KEEP, (w->arena_used - SKBREF_ARENA_KEEP + page - 1) & ~(page - 1), 1);
     }
     w->arena_used = 0;
     SKBREF_POISON(w->arena, w->arena_high);
@@ -286,6 +290,11 @@ static const char *const skbref_op_names[] = {
     "skb_set_tail_pointer",
     "skb_tail_pointer",
     "skb_end_pointer",
+    "set_csum",
+    "set_mac_len",
+    "set_gso",
+    "set_gso_type",
+    "set_ip6_frag_id",
 };
 _Static_assert(sizeof(skbref_op_names) / sizeof(skbref_op_names[0]) == SKBREF_OP_COUNT,
                "one name per enum skbref_op");

@@ -1336,6 +1336,25 @@ static void skbref_run(const struct skbref_call *call, struct skbref_result *r)
     case SKBREF_OP_skb_end_pointer:
         skbref_pointer_result(r, skb, skb_end_pointer(skb));
         break;
+    case SKBREF_OP_set_csum:
+        skb->csum = (__wsum)u0;
+        skb->ip_summed = u1 & 3; /* a 2-bit field */
+        break;
+    case SKBREF_OP_set_mac_len:
+        skb->mac_len = (__u16)u0;
+        break;
+    case SKBREF_OP_set_gso: {
+        struct skb_shared_info *si = skb_shinfo(skb);
+        si->gso_size = (unsigned short)u0;
+        si->gso_segs = (unsigned short)u1;
+        break;
+    }
+    case SKBREF_OP_set_gso_type:
+        skb_shinfo(skb)->gso_type = (unsigned short)u0;
+        break;
+    case SKBREF_OP_set_ip6_frag_id:
+        skb_shinfo(skb)->ip6_frag_id = (__be32)u0;
+        break;
     case SKBREF_OP_COUNT:
     default:
         BUG(SKBREF_BUG_BAD_FREE); /* harness: no such operation */
@@ -1382,15 +1401,34 @@ static void skbref_header_state(const struct sk_buff *skb, const unsigned char *
     }
 }
 
-/* The dataref of the skb_shared_info at end, when it lies inside the block; else 0. */
-static uint32_t skbref_dataref(struct skbref_block *buf, int64_t end)
+/* The fields of the skb_shared_info at end that the snapshot holds (dataref up to ip6_frag_id), when
+ * it lies inside the block; else all 0. */
+static void skbref_shinfo_state(struct skbref_block *buf, int64_t end, struct skbref_state *out)
 {
+    out->dataref = 0;
+    out->nr_frags = out->gso_size = out->gso_segs = out->gso_type = 0;
+    out->ip6_frag_id = 0;
     if (!buf || end < 0 || (uint64_t)end > buf->size || sizeof(struct skb_shared_info) > buf->size - (uint64_t)end)
-        return 0;
-    skbref_world_touch(buf, (size_t)end, sizeof(atomic_t), 0);
-    atomic_t dataref;
-    memcpy(&dataref, buf->p + end, sizeof(dataref));
-    return (uint32_t)atomic_read(&dataref);
+        return;
+    size_t n = offsetof(struct skb_shared_info, frag_list);
+    skbref_world_touch(buf, (size_t)end, n, 0);
+    struct skb_shared_info si;
+    memcpy(&si, buf->p + end, n);
+    out->dataref = (uint32_t)atomic_read(&si.dataref);
+    out->nr_frags = si.nr_frags;
+    out->gso_size = si.gso_size;
+    out->gso_segs = si.gso_segs;
+    out->gso_type = si.gso_type;
+    out->ip6_frag_id = si.ip6_frag_id;
+}
+
+/* The shared info a memoised state read is still there, unchanged. */
+static int skbref_shinfo_unchanged(struct skbref_block *buf, const struct skbref_state *memo)
+{
+    struct skbref_state now;
+    skbref_shinfo_state(buf, memo->end, &now);
+    return now.dataref == memo->dataref && now.nr_frags == memo->nr_frags && now.gso_size == memo->gso_size &&
+           now.gso_segs == memo->gso_segs && now.gso_type == memo->gso_type && now.ip6_frag_id == memo->ip6_frag_id;
 }
 
 _Static_assert(sizeof(struct sk_buff) <= SKBREF_SKB_MAX, "the state memo holds a whole struct sk_buff");
@@ -1406,7 +1444,7 @@ static void skbref_state(struct skbref_world *w, const void *p, struct skbref_st
         /* The block that starts at head is the one it was, if it is still at that index. */
         if (m->block < w->nblocks && w->blocks[m->block].p == skb->head) {
             struct skbref_block *b = &w->blocks[m->block];
-            if (b->version == m->version && skbref_dataref(b, m->state.end) == m->state.dataref) {
+            if (b->version == m->version && skbref_shinfo_unchanged(b, &m->state)) {
                 *out = m->state;
                 return;
             }
@@ -1440,7 +1478,7 @@ static void skbref_state(struct skbref_world *w, const void *p, struct skbref_st
         out->digest_valid = 1;
         out->digest = skbref_world_digest(w, skb, buf, out->data, out->tail);
     }
-    out->dataref = skbref_dataref(buf, out->end);
+    skbref_shinfo_state(buf, out->end, out);
 
     out->len = skb->len;
     out->data_len = skb->data_len;
@@ -1451,6 +1489,10 @@ static void skbref_state(struct skbref_world *w, const void *p, struct skbref_st
     out->cloned = skb->cloned;
     out->nohdr = skb->nohdr;
     out->fclone = skb->fclone;
+    out->ip_summed = skb->ip_summed;
+    memcpy(&out->csum, &skb->csum, sizeof(out->csum));
+    out->hdr_len = skb->hdr_len;
+    out->mac_len = skb->mac_len;
 
     m->skb = p;
     m->epoch = w->epoch;

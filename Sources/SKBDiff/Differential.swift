@@ -22,6 +22,7 @@ public struct Divergence: Sendable {
     /// One implementation's view of the failing step.
     public struct View: Sendable {
         public var name: String
+        public var representation: RepresentationKind
         public var outcome: Outcome?
         public var references: [ReferenceState]
     }
@@ -275,7 +276,8 @@ public final class Differential {
     }
 
     private func currentViews() -> [Divergence.View] {
-        implementations.indices.map { Divergence.View(name: implementations[$0].name, outcome: outcomes[$0], references: views[$0]) }
+        implementations.indices.map { Divergence.View(name: implementations[$0].name, representation: implementations[$0].representation,
+                            outcome: outcomes[$0], references: views[$0]) }
     }
 
     // MARK: Touched comparison

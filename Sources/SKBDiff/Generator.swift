@@ -187,6 +187,15 @@ public struct Generator: Sendable {
         case .skb_set_mac_header, .skb_set_network_header, .skb_set_transport_header:
             return near([0, 14, 20, -14, -headroom, len], &rng)
         case .skb_set_tail_pointer: return near([0, len, len + tailroom], &rng)
+        case .set_csum:
+            // csum_start near where expand and copy_expand move it (quirk 4: no carry into the high half).
+            guard index == 0 else { return rng.chance(90) ? Int64(rng.below(4)) : near([0], &rng) }
+            let start = near([0, headroom, headroom + 14, 0xFFFF], &rng) & 0xFFFF
+            return (rng.chance(50) ? 0 : Int64(rng.below(1 << 16)) << 16) | start
+        case .set_mac_len: return near([0, 14, headroom, 0xFFFF], &rng)
+        case .set_gso: return index == 0 ? near([0, 1448, 0xFFFF], &rng) : near([0, 1, 0xFFFF], &rng)
+        case .set_gso_type: return near([0, 1, 2, 4, 0xFFFF], &rng)
+        case .set_ip6_frag_id: return rng.chance(50) ? Int64(rng.next() & 0xFFFF_FFFF) : near([0], &rng)
         default: return near([0], &rng)
         }
     }

@@ -359,6 +359,11 @@ public final class SwiftImplementation<R: DataRepresentation>: Implementation {
         case .skb_set_tail_pointer: k.skb_set_tail_pointer(target!, call.s32(0)); return .ok(0)
         case .skb_tail_pointer: return at(k.skb_tail_pointer(target!))
         case .skb_end_pointer: return at(k.skb_end_pointer(target!))
+        case .set_csum: k.set_csum(target!, call.u32(0), call.u32(1)); return .ok(0)
+        case .set_mac_len: k.set_mac_len(target!, call.u32(0)); return .ok(0)
+        case .set_gso: try k.set_gso(target!, call.u32(0), call.u32(1)); return .ok(0)
+        case .set_gso_type: try k.set_gso_type(target!, call.u32(0)); return .ok(0)
+        case .set_ip6_frag_id: try k.set_ip6_frag_id(target!, call.u32(0)); return .ok(0)
         }
     }
 }

@@ -57,6 +57,8 @@ public enum Operation: Int, CaseIterable, Sendable, Hashable {
     case skb_reset_mac_header, skb_reset_network_header, skb_reset_transport_header
     case skb_set_mac_header, skb_set_network_header, skb_set_transport_header
     case skb_mac_header_was_set, skb_reset_tail_pointer, skb_set_tail_pointer, skb_tail_pointer, skb_end_pointer
+    // Not helpers: fields drivers and the stack write directly.
+    case set_csum, set_mac_len, set_gso, set_gso_type, set_ip6_frag_id
 
     public var name: String { info.name }
 
@@ -127,6 +129,13 @@ public enum Operation: Int, CaseIterable, Sendable, Hashable {
         op("skb_set_tail_pointer", [("offset", .s32)], .void, .none, "tail = data + offset"),
         op("skb_tail_pointer", [], .pointer, .none, "the tail pointer"),
         op("skb_end_pointer", [], .pointer, .none, "the end pointer (skb_shinfo)"),
+        op("set_csum", [("csum", .u32), ("ip_summed", .u32)], .void, .none,
+           "driver: csum union = csum, ip_summed = ip_summed & 3 (a 2-bit field)"),
+        op("set_mac_len", [("mac_len", .u32)], .void, .none, "netif_receive_skb: mac_len = mac_len (16 bits)"),
+        op("set_gso", [("gso_size", .u32), ("gso_segs", .u32)], .void, .none,
+           "driver: skb_shinfo(skb)->gso_size, gso_segs (16 bits each)"),
+        op("set_gso_type", [("gso_type", .u32)], .void, .none, "driver: skb_shinfo(skb)->gso_type (16 bits)"),
+        op("set_ip6_frag_id", [("ip6_frag_id", .u32)], .void, .none, "IPv6 fragmentation: skb_shinfo(skb)->ip6_frag_id"),
     ]
 }
 

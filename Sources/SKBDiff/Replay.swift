@@ -48,7 +48,18 @@ public enum Replay {
     /// Run a seed file. A call whose target cannot take it (empty, ended or frozen) is a malformed file.
     public static func run(_ seed: SeedFile, path: String, trace: ((Int, Call, [Divergence.View]) -> Void)? = nil) throws(SeedError) -> Verdict {
         let differential = Differential(target: seed.target)
-        let result = differential.run(seed.calls, trace: trace)
+        // Expected fields are checked on every implementation's view, after their call.
+        var stateMismatches: [String] = []
+        let result = differential.run(seed.calls) { i, call, views in
+            trace?(i, call, views)
+            for expected in seed.stateExpectations[i] ?? [] {
+                for view in views {
+                    for m in expected.mismatches(in: view.references, representation: view.representation) {
+                        stateMismatches.append("\(path):\(seed.lines[i]): \(view.name): \(m)")
+                    }
+                }
+            }
+        }
         if let skipped = result.ran.firstIndex(of: false) {
             let call = seed.calls[skipped]
             throw SeedError(file: path, line: seed.lines[skipped],
@@ -61,6 +72,7 @@ public enum Replay {
                 mismatches.append("\(path):\(seed.lines[i]): expected \(SeedFile.render(expected)), got \(got.map(SeedFile.render) ?? "not run")")
             }
         }
+        mismatches += stateMismatches
         if let quirks = seed.quirks, Set(quirks) != Set(result.quirks) {
             mismatches.append("\(path): expected quirks \(quirks.isEmpty ? "none" : quirks.joined(separator: " ")), met \(result.quirks.isEmpty ? "none" : result.quirks.joined(separator: " "))")
         }

@@ -11,12 +11,15 @@ public struct SeedError: Error, CustomStringConvertible, Sendable {
 
 /// A `.skb` seed file: plain text, one call per line (the kernel helper's name, its target `skbN`
 /// and its integer arguments), `#` comments, and a header with the format version, the target, and
-/// where the sequence came from. A call may end with `=> OUTCOME`, which replay checks.
+/// where the sequence came from. A call may end with `=> OUTCOME`, and then with fields expected
+/// after it, `| skbN field=value ...` per reference (snapshot field names; values as integers, hex
+/// or decimal, or `unset`, `wild`, `none`; `OFF/PTR` where the representations differ, as truesize
+/// does with sizeof(struct sk_buff)), which replay checks on every implementation.
 ///
 ///     # skbdiff seed 1
 ///     # target: arch=x86_64 config=minimal cache-line=128
 ///     # quirks: put-wrap
-///     alloc_skb 100
+///     alloc_skb 100 | skb0 end=128 truesize=384
 ///     skb_put skb0 4294967200 => ok 0
 public struct SeedFile: Sendable {
     public static let formatVersion = 1
@@ -28,6 +31,8 @@ public struct SeedFile: Sendable {
     public var lines: [Int]
     /// Expected outcomes, by call index.
     public var expectations: [Int: Outcome]
+    /// Expected fields after a call, by call index.
+    public var stateExpectations: [Int: [StateExpectation]] = [:]
     /// The catalogued quirks the sequence is expected to meet (nil: not checked).
     public var quirks: [String]?
     public var generatorSeed: UInt64?
@@ -60,6 +65,7 @@ public struct SeedFile: Sendable {
         for (i, call) in calls.enumerated() {
             out += SeedFile.render(call)
             if let e = expectations[i] { out += " => \(SeedFile.render(e))" }
+            for e in stateExpectations[i] ?? [] { out += " | " + e.rendered }
             out += "\n"
         }
         return out
@@ -91,6 +97,7 @@ public struct SeedFile: Sendable {
         var calls: [Call] = []
         var lines: [Int] = []
         var expectations: [Int: Outcome] = [:]
+        var stateExpectations: [Int: [StateExpectation]] = [:]
         var quirks: [String]?
         var seed: UInt64?
         var iteration: UInt64?
@@ -140,9 +147,14 @@ public struct SeedFile: Sendable {
             }
             guard let t = target else { throw fail(line, "expected '# target: arch=... config=... cache-line=...' before the first call") }
             _ = t
-            // A call: name [skbN] args... [=> outcome] [# comment]
+            // A call: name [skbN] args... [=> outcome] [| skbN field=value ...]... [# comment]
             var content = Substring(trimmed)
             if let hash = content.firstIndex(of: "#") { content = content[..<hash] }
+            var stateClauses: [Substring] = []
+            if let bar = content.firstIndex(of: "|") {
+                stateClauses = content[content.index(after: bar)...].split(separator: "|", omittingEmptySubsequences: false)
+                content = content[..<bar]
+            }
             var expectation: Outcome?
             if let arrow = content.range(of: "=>") {
                 expectation = try parseOutcome(content[arrow.upperBound...].stripped, line: line, file: file)
@@ -187,12 +199,18 @@ public struct SeedFile: Sendable {
             calls.append(Call(op, target: targetRef, args))
             lines.append(line)
             if op.effect == .produces { references += 1 }
+            if !stateClauses.isEmpty {
+                stateExpectations[calls.count - 1] = try stateClauses.map { clause throws(SeedError) in
+                    try StateExpectation.parse(clause.stripped, references: references, line: line, file: file)
+                }
+            }
         }
         guard sawVersion else { throw fail(1, "expected the header '# skbdiff seed \(formatVersion)'; the file is empty") }
         guard let target else { throw fail(1, "expected a '# target: arch=... config=... cache-line=...' line") }
         var seedFile = SeedFile(target: target, calls: calls, expectations: expectations, quirks: quirks,
                                 generatorSeed: seed, iteration: iteration, divergence: divergence)
         seedFile.lines = lines
+        seedFile.stateExpectations = stateExpectations
         return seedFile
     }
 
@@ -262,5 +280,101 @@ extension StringProtocol {
         while let f = s.first, f == " " || f == "\t" || f == "\r" { s.removeFirst() }
         while let l = s.last, l == " " || l == "\t" || l == "\r" { s.removeLast() }
         return String(s)
+    }
+}
+
+/// Fields of one reference expected after a call: `skb1 cloned=1 truesize=448`.
+public struct StateExpectation: Sendable, Equatable {
+    public var reference: Int
+    /// Each field's expected value under OFF and under PTR (the same unless written `OFF/PTR`).
+    public var fields: [(name: String, off: FieldValue, ptr: FieldValue)]
+
+    /// A snapshot field's value as a seed file states it: an integer, or a word (unset, wild, none).
+    public enum FieldValue: Sendable, Equatable, CustomStringConvertible {
+        case int(Int64)
+        case word(String)
+
+        public var description: String {
+            switch self {
+            case let .int(v): return String(v)
+            case let .word(w): return w
+            }
+        }
+    }
+
+    /// The fields a clause may name: the snapshot's, and `frozen`.
+    public static let fieldNames = SKBState.fieldNames + ["frozen"]
+    static let valueWords = ["unset", "wild", "none"]
+    /// Fields whose values read better in hex, as reports print them.
+    static let hexFields: Set<String> = ["dataref", "csum", "digest"]
+
+    /// A value as a seed file writes it for a field.
+    static func display(_ value: FieldValue, of name: String) -> String {
+        if case let .int(v) = value, hexFields.contains(name) { return "0x" + String(UInt64(bitPattern: v), radix: 16) }
+        return value.description
+    }
+
+    public static func == (a: StateExpectation, b: StateExpectation) -> Bool {
+        a.reference == b.reference && a.fields.map(\.name) == b.fields.map(\.name) && a.fields.map(\.off) == b.fields.map(\.off)
+            && a.fields.map(\.ptr) == b.fields.map(\.ptr)
+    }
+
+    public var rendered: String {
+        (["skb\(reference)"] + fields.map { f in
+            "\(f.name)=" + StateExpectation.display(f.off, of: f.name) + (f.off == f.ptr ? "" : "/" + StateExpectation.display(f.ptr, of: f.name))
+        }).joined(separator: " ")
+    }
+
+    static func parse(_ text: String, references: Int, line: Int, file: String) throws(SeedError) -> StateExpectation {
+        func fail(_ message: String) -> SeedError { SeedError(file: file, line: line, message: message) }
+        let words = text.split(separator: " ", omittingEmptySubsequences: true)
+        guard let first = words.first, first.hasPrefix("skb"), let r = Int(first.dropFirst(3)), r >= 0 else {
+            throw fail("expected 'skbN field=value ...' after '|', found '\(text)'")
+        }
+        guard r < references else {
+            throw fail("expected fields of skb\(r), but only \(references) reference\(references == 1 ? "" : "s") exist\(references == 1 ? "s" : "") after this call")
+        }
+        guard words.count > 1 else { throw fail("expected field=value after skb\(r)") }
+        var fields: [(name: String, off: FieldValue, ptr: FieldValue)] = []
+        for word in words.dropFirst() {
+            let kv = word.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard kv.count == 2, fieldNames.contains(kv[0]) else {
+                throw fail("expected field=value with a snapshot field (\(fieldNames.joined(separator: ", "))), found '\(word)'")
+            }
+            let pair = kv[1].split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            guard pair.count <= 2, let off = parseValue(pair[0]), let ptr = parseValue(pair.last!) else {
+                throw fail("\(kv[0]) expected an integer or one of \(valueWords.joined(separator: ", ")) (OFF/PTR when they differ), found '\(kv[1])'")
+            }
+            fields.append((kv[0], off, ptr))
+        }
+        return StateExpectation(reference: r, fields: fields)
+    }
+
+    static func parseValue(_ text: String) -> FieldValue? {
+        if let v = SeedFile.parseSigned(text) { return .int(v) }
+        // A digest may use all 64 bits.
+        if let u = SeedFile.parseUnsigned(text) { return .int(Int64(bitPattern: u)) }
+        return valueWords.contains(text) ? .word(text) : nil
+    }
+
+    /// The value a reference's snapshot has for a field, in the same terms.
+    public static func value(of name: String, in reference: ReferenceState) -> FieldValue? {
+        if name == "frozen" { return .int(reference.frozen ? 1 : 0) }
+        guard let field = SKBState.table.first(where: { $0.name == name }) else { return nil }
+        let text = field.render(reference.state)
+        if name == "digest", let u = UInt64(text, radix: 16) { return .int(Int64(bitPattern: u)) }
+        if text.hasPrefix("0x"), let u = UInt64(text.dropFirst(2), radix: 16) { return .int(Int64(bitPattern: u)) }
+        return Int64(text).map(FieldValue.int) ?? .word(text)
+    }
+
+    /// What does not hold in one implementation's view of the references after the call.
+    public func mismatches(in references: [ReferenceState], representation: RepresentationKind) -> [String] {
+        guard let ref = references.first(where: { $0.reference == reference }) else { return ["skb\(reference) is not live"] }
+        return fields.compactMap { f in
+            let expected = representation == .offset ? f.off : f.ptr
+            let got = StateExpectation.value(of: f.name, in: ref)
+            return got == expected ? nil : "skb\(reference) \(f.name) expected \(StateExpectation.display(expected, of: f.name)), got "
+                + (got.map { StateExpectation.display($0, of: f.name) } ?? "nothing")
+        }
     }
 }

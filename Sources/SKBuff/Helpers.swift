@@ -625,6 +625,44 @@ extension Kernel {
         return try skb_pad(skb, Int32(bitPattern: len &- size))
     }
 
+    // MARK: Fields drivers and the stack write directly (Specs/snapshot.md, "Driver writes")
+
+    /// A driver's checksum bookkeeping: the csum union as one word, and ip_summed (a 2-bit field, so
+    /// the value is taken modulo 4 as C's assignment to it does).
+    @inlinable
+    public func set_csum(_ skb: SKB, _ csum: UInt32, _ ipSummed: UInt32) {
+        update(skb) {
+            $0.csum = csum
+            $0.ipSummed = UInt8(ipSummed & 3)
+        }
+    }
+
+    /// netif_receive_skb's bookkeeping: mac_len, a __u16.
+    @inlinable
+    public func set_mac_len(_ skb: SKB, _ macLen: UInt32) {
+        update(skb) { $0.macLen = UInt16(truncatingIfNeeded: macLen) }
+    }
+
+    /// A driver's GSO bookkeeping: skb_shinfo(skb)->gso_size and gso_segs, unsigned shorts.
+    @inlinable
+    public func set_gso(_ skb: SKB, _ size: UInt32, _ segs: UInt32) throws(KernelStop) {
+        let b = try shinfoBuffer(self[skb])
+        buffers[b].shinfo.gsoSize = UInt16(truncatingIfNeeded: size)
+        buffers[b].shinfo.gsoSegs = UInt16(truncatingIfNeeded: segs)
+    }
+
+    /// skb_shinfo(skb)->gso_type, an unsigned short.
+    @inlinable
+    public func set_gso_type(_ skb: SKB, _ type: UInt32) throws(KernelStop) {
+        buffers[try shinfoBuffer(self[skb])].shinfo.gsoType = UInt16(truncatingIfNeeded: type)
+    }
+
+    /// IPv6 fragmentation's bookkeeping: skb_shinfo(skb)->ip6_frag_id.
+    @inlinable
+    public func set_ip6_frag_id(_ skb: SKB, _ id: UInt32) throws(KernelStop) {
+        buffers[try shinfoBuffer(self[skb])].shinfo.ip6FragId = id
+    }
+
     // MARK: The snapshot (Specs/snapshot.md)
 
     /// What an skb shares with others: its data buffer (-1: none) and its fclone pair (the slab
@@ -675,14 +713,24 @@ extension Kernel {
             }
             digest = slots[slot].digest
         }
-        let dataref = (try? shinfoBuffer(s)).map { UInt32(bitPattern: buffers[$0].shinfo.dataref) } ?? 0
-        return SKBState(
+        let shinfo = (try? shinfoBuffer(s)).map { buffers[$0].shinfo } ?? SharedInfo()
+        var state = SKBState(
             data: data, tail: tail, end: end, len: s.len, dataLen: s.dataLen, truesize: s.truesize,
             headroom: UInt32(truncatingIfNeeded: s.data &- s.head),
             tailroom: s.dataLen != 0 ? 0 : Int32(truncatingIfNeeded: s.end &- s.tail),
-            users: UInt32(bitPattern: s.users), dataref: dataref, cloned: s.cloned, nohdr: s.nohdr, fclone: s.fclone,
-            mac: position(s.macHeader), network: position(s.networkHeader), transport: position(s.transportHeader),
-            digest: digest)
+            users: UInt32(bitPattern: s.users), dataref: UInt32(bitPattern: shinfo.dataref), cloned: s.cloned, nohdr: s.nohdr,
+            fclone: s.fclone, mac: position(s.macHeader), network: position(s.networkHeader),
+            transport: position(s.transportHeader), digest: digest)
+        state.csum = s.csum
+        state.ipSummed = s.ipSummed
+        state.hdrLen = s.hdrLen
+        state.macLen = s.macLen
+        state.nrFrags = shinfo.nrFrags
+        state.gsoSize = shinfo.gsoSize
+        state.gsoSegs = shinfo.gsoSegs
+        state.gsoType = shinfo.gsoType
+        state.ip6FragId = shinfo.ip6FragId
+        return state
     }
 
     /// The bytes [data, tail), for tests and reports (empty when the range is not inside the buffer).

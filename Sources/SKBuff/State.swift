@@ -157,9 +157,18 @@ public struct SKBState: Hashable, Sendable {
     public var fclone: FcloneState
     @usableFromInline var hasDigest: Bool
     @usableFromInline var headerKinds: (UInt8, UInt8, UInt8)
-    /// Explicit padding, always zero, so that the size is the stride (the C struct's pad_ and pad2_).
-    @usableFromInline var padding8: UInt8
-    @usableFromInline var padding32: UInt32
+    /// The 2-bit ip_summed.
+    public var ipSummed: UInt8
+    /// The union { __wsum csum; struct { __u16 csum_start, csum_offset; } } as one little-endian word.
+    public var csum: UInt32
+    public var hdrLen: UInt16
+    public var macLen: UInt16
+    /// Of skb_shinfo(skb), as dataref: 0 when the shared info is not inside the buffer.
+    public var nrFrags: UInt16
+    public var gsoSize: UInt16
+    public var gsoSegs: UInt16
+    public var gsoType: UInt16
+    public var ip6FragId: UInt32
 
     /// All zero: offsets 0, no digest, headers at offset 0.
     @inlinable
@@ -169,8 +178,8 @@ public struct SKBState: Hashable, Sendable {
                   transport: .offset(0), digest: nil)
     }
 
-    /// The size every SKBState has: 96 bytes, equal to its stride and to sizeof(struct skbref_state).
-    public static let plainSize = 96
+    /// The size every SKBState has: 112 bytes, equal to its stride and to sizeof(struct skbref_state).
+    public static let plainSize = 112
 
     @inlinable
     public init(data: Int64, tail: Int64, end: Int64, len: UInt32, dataLen: UInt32, truesize: UInt32,
@@ -194,8 +203,15 @@ public struct SKBState: Hashable, Sendable {
         self.fclone = fclone
         hasDigest = digest != nil
         headerKinds = (0, 0, 0)
-        padding8 = 0
-        padding32 = 0
+        ipSummed = 0
+        csum = 0
+        hdrLen = 0
+        macLen = 0
+        nrFrags = 0
+        gsoSize = 0
+        gsoSegs = 0
+        gsoType = 0
+        ip6FragId = 0
         self.mac = mac
         self.network = network
         self.transport = transport
@@ -242,6 +258,9 @@ public struct SKBState: Hashable, Sendable {
             | bit(headerKinds.1 != o.headerKinds.1 || headerOffsets.1 != o.headerOffsets.1, 14)
             | bit(headerKinds.2 != o.headerKinds.2 || headerOffsets.2 != o.headerOffsets.2, 15)
             | bit(hasDigest != o.hasDigest || digestValue != o.digestValue, 16)
+            | bit(csum != o.csum, 17) | bit(ipSummed != o.ipSummed, 18) | bit(hdrLen != o.hdrLen, 19)
+            | bit(macLen != o.macLen, 20) | bit(nrFrags != o.nrFrags, 21) | bit(gsoSize != o.gsoSize, 22)
+            | bit(gsoSegs != o.gsoSegs, 23) | bit(gsoType != o.gsoType, 24) | bit(ip6FragId != o.ip6FragId, 25)
     }
 
     /// Where this state has header k (0 mac, 1 network, 2 transport) at offset 0 and `other` has it
@@ -293,6 +312,15 @@ public struct SKBState: Hashable, Sendable {
         Field(name: "network_header", render: { $0.network.description }, differs: { $0.network != $1.network }),
         Field(name: "transport_header", render: { $0.transport.description }, differs: { $0.transport != $1.transport }),
         Field(name: "digest", render: { $0.digest.map { String($0, radix: 16) } ?? "none" }, differs: { $0.digest != $1.digest }),
+        Field(name: "csum", render: { "0x" + String($0.csum, radix: 16) }, differs: { $0.csum != $1.csum }),
+        Field(name: "ip_summed", render: { String($0.ipSummed) }, differs: { $0.ipSummed != $1.ipSummed }),
+        Field(name: "hdr_len", render: { String($0.hdrLen) }, differs: { $0.hdrLen != $1.hdrLen }),
+        Field(name: "mac_len", render: { String($0.macLen) }, differs: { $0.macLen != $1.macLen }),
+        Field(name: "nr_frags", render: { String($0.nrFrags) }, differs: { $0.nrFrags != $1.nrFrags }),
+        Field(name: "gso_size", render: { String($0.gsoSize) }, differs: { $0.gsoSize != $1.gsoSize }),
+        Field(name: "gso_segs", render: { String($0.gsoSegs) }, differs: { $0.gsoSegs != $1.gsoSegs }),
+        Field(name: "gso_type", render: { String($0.gsoType) }, differs: { $0.gsoType != $1.gsoType }),
+        Field(name: "ip6_frag_id", render: { String($0.ip6FragId) }, differs: { $0.ip6FragId != $1.ip6FragId }),
     ]
 }
 

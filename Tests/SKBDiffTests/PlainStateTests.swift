@@ -33,6 +33,15 @@ struct PlainStateTests {
         #expect(same(\.cloned, \.cloned))
         #expect(same(\.nohdr, \.nohdr))
         #expect(same(\.fclone, \.fclone))
+        #expect(same(\.ipSummed, \.ip_summed))
+        #expect(same(\.csum, \.csum))
+        #expect(same(\.hdrLen, \.hdr_len))
+        #expect(same(\.macLen, \.mac_len))
+        #expect(same(\.nrFrags, \.nr_frags))
+        #expect(same(\.gsoSize, \.gso_size))
+        #expect(same(\.gsoSegs, \.gso_segs))
+        #expect(same(\.gsoType, \.gso_type))
+        #expect(same(\.ip6FragId, \.ip6_frag_id))
     }
 
     /// Every field of a C state, each with its own value, reads back through the Swift accessors.
@@ -55,12 +64,32 @@ struct PlainStateTests {
         c.cloned = 1
         c.nohdr = 1
         c.fclone = 2
+        c.ip_summed = 3
+        c.csum = 0x1234_0010
+        c.hdr_len = 16
+        c.mac_len = 14
+        c.nr_frags = 1
+        c.gso_size = 1448
+        c.gso_segs = 3
+        c.gso_type = 5
+        c.ip6_frag_id = 0xDEAD_BEEF
         let s = unsafeBitCast(c, to: SKBState.self)
         let expected = SKBState(
             data: -3, tail: 70, end: 192, len: 73, dataLen: 5, truesize: 448, headroom: 11, tailroom: -2, users: 2,
             dataref: 0x10001, cloned: true, nohdr: true, fclone: .clone, mac: .offset(14), network: .unset,
             transport: .wild, digest: 0xDEAD_BEEF_0123_4567)
-        #expect(s == expected)
+        #expect(s != expected, "the driver-written fields are still 0 in expected")
+        var full = expected
+        full.ipSummed = 3
+        full.csum = 0x1234_0010
+        full.hdrLen = 16
+        full.macLen = 14
+        full.nrFrags = 1
+        full.gsoSize = 1448
+        full.gsoSegs = 3
+        full.gsoType = 5
+        full.ip6FragId = 0xDEAD_BEEF
+        #expect(s == full)
         #expect(s.mac == .offset(14) && s.network == .unset && s.transport == .wild)
         #expect(s.fclone == .clone && s.digest == 0xDEAD_BEEF_0123_4567)
         var noDigest = c
@@ -82,6 +111,9 @@ struct PlainStateTests {
             ("cloned", { $0.cloned.toggle() }), ("nohdr", { $0.nohdr.toggle() }), ("fclone", { $0.fclone = .orig }),
             ("mac_header", { $0.mac = .wild }), ("network_header", { $0.network = .offset(0) }),
             ("transport_header", { $0.transport = .offset(31) }), ("digest", { $0.digest = nil }),
+            ("csum", { $0.csum = 0x10000 }), ("ip_summed", { $0.ipSummed = 2 }), ("hdr_len", { $0.hdrLen = 1 }),
+            ("mac_len", { $0.macLen = 14 }), ("nr_frags", { $0.nrFrags = 1 }), ("gso_size", { $0.gsoSize = 1 }),
+            ("gso_segs", { $0.gsoSegs = 1 }), ("gso_type", { $0.gsoType = 1 }), ("ip6_frag_id", { $0.ip6FragId = 1 }),
         ]
         #expect(edits.map(\.0) == SKBState.fieldNames)
         #expect(base.differenceMask(base) == 0)

@@ -45,6 +45,12 @@ struct SeedFileTests {
         ("HEADERalloc_skb 1 => maybe\n", 3, "expected an outcome"),
         ("HEADERalloc_skb 1 => BUG oops\n", 3, "expected a BUG check"),
         ("# skbdiff seed 1\n# target: arch=x86_64\n# quirks: nope\n", 3, "unknown quirk 'nope'"),
+        ("HEADERalloc_skb 1 | skb1 len=0\n", 3, "expected fields of skb1, but only 1 reference exists after this call"),
+        ("HEADERalloc_skb 1 | skb0 lenn=0\n", 3, "expected field=value with a snapshot field"),
+        ("HEADERalloc_skb 1 | skb0 len=zero\n", 3, "len expected an integer or one of unset, wild, none"),
+        ("HEADERalloc_skb 1 | skb0 len=1/2/3\n", 3, "(OFF/PTR when they differ), found '1/2/3'"),
+        ("HEADERalloc_skb 1 | skb0\n", 3, "expected field=value after skb0"),
+        ("HEADERalloc_skb 1 | len=1\n", 3, "expected 'skbN field=value ...' after '|'"),
     ])
     func malformed(text: String, line: Int, message: String) {
         let full = text.replacingOccurrences(of: "HEADER", with: header)
@@ -63,6 +69,31 @@ struct SeedFileTests {
         let seed = try SeedFile.parse(header + "alloc_skb 1\nkfree_skb skb0\nskb_put skb0 1\n", file: "f.skb")
         #expect(throws: SeedError.self) { try Replay.run(seed, path: "f.skb") }
         do { _ = try Replay.run(seed, path: "f.skb") } catch { #expect(error.line == 5 && error.message.contains("freed")) }
+    }
+
+    @Test("expected fields round-trip, and replay checks them on every implementation in its representation")
+    func stateExpectations() throws {
+        let text = header + "alloc_skb 100 => ok 0 | skb0 end=128 truesize=320/336 mac_header=0/unset digest=0x1 | skb0 frozen=0\n"
+        let seed = try SeedFile.parse(text, file: "f.skb")
+        let e = try #require(seed.stateExpectations[0])
+        #expect(e.count == 2 && e[0].reference == 0 && e[0].fields.map(\.name) == ["end", "truesize", "mac_header", "digest"])
+        #expect(e[0].fields[1].off == .int(320) && e[0].fields[1].ptr == .int(336))
+        #expect(e[0].fields[2].off == .int(0) && e[0].fields[2].ptr == .word("unset"), "a never-set header: offset 0 under OFF, NULL under PTR")
+        #expect(e[0].rendered == "skb0 end=128 truesize=320/336 mac_header=0/unset digest=0x1")
+        let again = try SeedFile.parse(seed.render(), file: "f.skb")
+        #expect(again.stateExpectations == seed.stateExpectations)
+
+        // The digest of no bytes is not 1: every implementation reports it; truesize and end hold.
+        let v = try Replay.run(seed, path: "f.skb")
+        #expect(v.mismatches.count == 4)
+        #expect(v.mismatches.allSatisfy { $0.hasPrefix("f.skb:3: ") && $0.contains("skb0 digest expected 0x1, got 0x") })
+        #expect(Set(v.mismatches.map { $0.split(separator: ":")[2] }) == [" swift-off", " swift-ptr", " c-off", " c-ptr"])
+
+        // Written the wrong way round, truesize fails under both representations.
+        let swapped = try SeedFile.parse(header + "alloc_skb 100 | skb0 truesize=336/320\n", file: "s.skb")
+        let w = try Replay.run(swapped, path: "s.skb")
+        #expect(w.mismatches.filter { $0.contains("truesize expected 336, got 320") }.count == 2)
+        #expect(w.mismatches.filter { $0.contains("truesize expected 320, got 336") }.count == 2)
     }
 
     @Test("an expectation that does not hold is reported with its line")

@@ -33,7 +33,7 @@ struct LinearTests {
         let r = run("alloc_skb 100\nskb_put skb0 128\nskb_put skb0 1", rep)
         #expect(r.outcomes[1] == .ok(0))
         #expect(r.outcomes[2] == .panicOver)
-        #expect(r[0].tail == 129 && r[0].len == 129 && r.states[0]!.frozen)
+        #expect(r[0].tail == 129 && r[0].len == 129 && r.states[0]?.frozen == true)
     }
 
     @Test("push exactly the headroom, then one more: skb_under_panic with data below head", arguments: bothRepresentations)
@@ -41,7 +41,7 @@ struct LinearTests {
         let r = run("alloc_skb 100\nskb_reserve skb0 16\nskb_push skb0 16\nskb_push skb0 1", rep)
         #expect(r.outcomes[2] == .ok(0))
         #expect(r.outcomes[3] == .panicUnder)
-        #expect(r[0].data == -1 && r[0].len == 17 && r.states[0]!.frozen)
+        #expect(r[0].data == -1 && r[0].len == 17 && r.states[0]?.frozen == true)
     }
 
     @Test("a frozen skb takes no further operations", arguments: bothRepresentations)

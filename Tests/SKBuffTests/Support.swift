@@ -9,14 +9,26 @@ struct Run {
     var outcomes: [Outcome?]
     var states: [Int: ReferenceState]
 
-    subscript(_ reference: Int) -> SKBState { states[reference]!.state }
-    var last: Outcome? { outcomes.last! }
+    /// The final state of a reference; a reference that is not there fails the test that asks
+    /// (not the whole test process) and reads as an all-zero state.
+    subscript(_ reference: Int, sourceLocation: SourceLocation = #_sourceLocation) -> SKBState {
+        guard let s = states[reference] else {
+            Issue.record("skb\(reference) is not live after the sequence (live: \(states.keys.sorted()))", sourceLocation: sourceLocation)
+            return SKBState()
+        }
+        return s.state
+    }
+    var last: Outcome? { outcomes.last ?? nil }
 }
 
-/// Parse calls written as in a seed file: "skb_put skb0 20".
-func calls(_ text: String) -> [Call] {
-    let seed = try! SeedFile.parse("# skbdiff seed 1\n# target: arch=x86_64\n" + text, file: "inline")
-    return seed.calls
+/// Parse calls written as in a seed file: "skb_put skb0 20". A malformed text fails the test.
+func calls(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> [Call] {
+    do {
+        return try SeedFile.parse("# skbdiff seed 1\n# target: arch=x86_64\n" + text, file: "inline").calls
+    } catch {
+        Issue.record("\(error)", sourceLocation: sourceLocation)
+        return []
+    }
 }
 
 /// Run the calls on the Swift model and (on x86_64) the C reference in one representation,
@@ -30,7 +42,7 @@ func run(_ text: String, _ representation: RepresentationKind, target: Target = 
     if target.arch == .x86_64 { impls.append(CImplementation(representation: representation, target: target)) }
     var outcomes: [Outcome?] = []
     var views = Array(repeating: [ReferenceState](), count: impls.count)
-    for (i, call) in calls(text).enumerated() {
+    for (i, call) in calls(text, sourceLocation: sourceLocation).enumerated() {
         let results = impls.map { $0.run(call, pattern: UInt32(i)) }
         for (k, impl) in impls.enumerated() { impl.snapshot(into: &views[k]) }
         for k in impls.indices.dropFirst() {
