@@ -135,6 +135,48 @@ enum skbref_op {
 /* The kernel name of an operation ("skb_put"), or NULL past the end. */
 const char *skbref_op_name(uint32_t op);
 
+/* Faults that can be switched on in a world at run time (Specs/mutants.txt; the Swift model has the
+ * same under the same ids, SKBuff's Mutation). 0: none. */
+enum skbref_mutant {
+    SKBREF_MUTANT_NONE = 0,
+    SKBREF_MUTANT_put_ge,
+    SKBREF_MUTANT_push_le,
+    SKBREF_MUTANT_pull_ge,
+    SKBREF_MUTANT_trim_ge,
+    SKBREF_MUTANT_align_plus_one,
+    SKBREF_MUTANT_truesize_shinfo,
+    SKBREF_MUTANT_expand_ptr_mac_kept,
+    SKBREF_MUTANT_expand_csum_kept,
+    SKBREF_MUTANT_expand_truesize,
+    SKBREF_MUTANT_expand_hdr_len_kept,
+    SKBREF_MUTANT_clone_no_dataref,
+    SKBREF_MUTANT_release_ignores_nohdr,
+    SKBREF_MUTANT_header_release_one,
+    SKBREF_MUTANT_header_cloned_plus,
+    SKBREF_MUTANT_fclone_stays_busy,
+    SKBREF_MUTANT_clone_hdr_len_kept,
+    SKBREF_MUTANT_clone_keeps_nohdr,
+    SKBREF_MUTANT_realloc_delta_lt,
+    SKBREF_MUTANT_cow_ge,
+    SKBREF_MUTANT_pad_gt,
+    SKBREF_MUTANT_pad_failure_keeps,
+    SKBREF_MUTANT_copy_expand_csum_kept,
+    SKBREF_MUTANT_copy_expand_off_headers_kept,
+    SKBREF_MUTANT_copy_no_gso_segs,
+    SKBREF_MUTANT_copy_ip6_frag_id,
+    SKBREF_MUTANT_clone_no_mac_len,
+    SKBREF_MUTANT_from_cache_truesize,
+    SKBREF_MUTANT_dev_alloc_pad,
+    SKBREF_MUTANT_reserve_len,
+    SKBREF_MUTANT_expand_failure_uncloned,
+    SKBREF_MUTANT_set_tail_off_forgets_data,
+    SKBREF_MUTANT_put_returns_new_tail,
+    SKBREF_MUTANT_COUNT
+};
+
+/* The catalogue id of a mutant ("put-ge"), or NULL for NONE and past the end. */
+const char *skbref_mutant_name(uint32_t mutant);
+
 /* How a call ended. */
 enum skbref_kind {
     SKBREF_OK = 0,          /* returned; value holds what it returned */
@@ -233,6 +275,8 @@ struct skbref_world;
 /* A world owns every allocation made by the calls run in it. cache_bytes is SMP_CACHE_BYTES. NULL
  * when cache_bytes is not a power of two or no data arena could be mapped at or above 8 GiB. */
 struct skbref_world *skbref_world_create(uint32_t cache_bytes);
+/* Switch a fault on (enum skbref_mutant) for the calls run in w from now on; 0 switches it off. */
+void skbref_world_set_mutant(struct skbref_world *w, int32_t mutant);
 /* Frees every allocation still live (live, frozen after a BUG, or lost by the kernel code). */
 void skbref_world_reset(struct skbref_world *w);
 void skbref_world_destroy(struct skbref_world *w);

@@ -31,7 +31,7 @@
 #endif
 
 /* Arena bytes a reset leaves mapped: more than nearly every sequence uses. */
-#define SKBREF_ARENA_KEEP ((size_t)256 << 10)
+#define SKBREF_ARENA_KEEP ((size_t)512 << 10)
 
 #ifndef MAP_NORESERVE
 #define MAP_NORESERVE 0
@@ -103,6 +103,53 @@ void skbref_world_reset(struct skbref_world *w)
     }
     w->arena_used = 0;
     SKBREF_POISON(w->arena, w->arena_high);
+}
+
+void skbref_world_set_mutant(struct skbref_world *w, int32_t mutant)
+{
+    w->mutant = mutant;
+}
+
+static const char *const skbref_mutant_names[] = {
+    "put-ge",
+    "push-le",
+    "pull-ge",
+    "trim-ge",
+    "align-plus-one",
+    "truesize-shinfo",
+    "expand-ptr-mac-kept",
+    "expand-csum-kept",
+    "expand-truesize",
+    "expand-hdr-len-kept",
+    "clone-no-dataref",
+    "release-ignores-nohdr",
+    "header-release-one",
+    "header-cloned-plus",
+    "fclone-stays-busy",
+    "clone-hdr-len-kept",
+    "clone-keeps-nohdr",
+    "realloc-delta-lt",
+    "cow-ge",
+    "pad-gt",
+    "pad-failure-keeps",
+    "copy-expand-csum-kept",
+    "copy-expand-off-headers-kept",
+    "copy-no-gso-segs",
+    "copy-ip6-frag-id",
+    "clone-no-mac-len",
+    "from-cache-truesize",
+    "dev-alloc-pad",
+    "reserve-len",
+    "expand-failure-uncloned",
+    "set-tail-off-forgets-data",
+    "put-returns-new-tail",
+};
+_Static_assert(sizeof(skbref_mutant_names) / sizeof(skbref_mutant_names[0]) == SKBREF_MUTANT_COUNT - 1,
+               "one name per mutant");
+
+const char *skbref_mutant_name(uint32_t mutant)
+{
+    return mutant >= 1 && mutant < SKBREF_MUTANT_COUNT ? skbref_mutant_names[mutant - 1] : NULL;
 }
 
 void skbref_world_destroy(struct skbref_world *w)

@@ -81,6 +81,7 @@ struct skbref_world {
     jmp_buf bug_jump;               /* set by a variant's apply for the call it runs */
     int32_t fail_kind;              /* enum skbref_kind of the BUG/panic/overflow that jumped */
     int64_t fail_value;             /* enum skbref_bug for SKBREF_BUG, else 0 */
+    int32_t mutant;                 /* enum skbref_mutant switched on, or 0 */
 };
 
 /* A zero-filled calloc'd block of size bytes (sk_buff heads and fclone pairs), or NULL. */

@@ -58,6 +58,8 @@ enum {
 
 /* BUG()/BUG_ON(): the kernel dies; the model ends the call with the check that fired (spec section 8). */
 #define BUG(which) skbref_world_fail(skbref_current, SKBREF_BUG, (which))
+/* The fault `name` (enum skbref_mutant) is switched on for this world (Specs/mutants.txt). */
+#define MUTANT(name) (skbref_current->mutant == SKBREF_MUTANT_##name)
 #define BUG_ON(condition, which)                                                                     \
     do {                                                                                             \
         if (condition)                                                                               \
@@ -105,12 +107,12 @@ static int skb_isub(int a, int b)
 /* SKB_DATA_ALIGN(X) in X's own type: unsigned int wraps at 2^32, int wraps like gcc's int. */
 static unsigned int skb_data_align_uint(unsigned int x)
 {
-    return (x + (SMP_CACHE_BYTES - 1)) & ~(SMP_CACHE_BYTES - 1);
+    return (x + (SMP_CACHE_BYTES - (MUTANT(align_plus_one) ? 0 : 1))) & ~(SMP_CACHE_BYTES - 1);
 }
 static int skb_data_align_int(int x)
 {
     unsigned int mask = (unsigned int)(SMP_CACHE_BYTES - 1);
-    return skb_wrap_int(((unsigned int)x + mask) & ~mask);
+    return skb_wrap_int(((unsigned int)x + mask + (MUTANT(align_plus_one) ? 1u : 0u)) & ~mask);
 }
 #define SKB_DATA_ALIGN(X) _Generic((X), int: skb_data_align_int, unsigned int: skb_data_align_uint)(X)
 
@@ -225,6 +227,8 @@ static void skb_reset_tail_pointer(struct sk_buff *skb)
 static void skb_set_tail_pointer(struct sk_buff *skb, const int offset)
 {
     skb_reset_tail_pointer(skb);
+    if (MUTANT(set_tail_off_forgets_data))
+        skb->tail = 0;
     skb->tail = SKB_DATA_T_ADD(skb->tail, offset);
 }
 /* skb_X_header / skb_reset_X_header / skb_set_X_header - OFF: offsets from head, set ones unchecked. */
@@ -392,7 +396,8 @@ static struct skb_shared_info *skb_init_fresh(struct sk_buff *skb, unsigned char
     struct skb_shared_info *shinfo;
 
     memset(skb, 0, offsetof(struct sk_buff, tail));
-    skb->truesize = (unsigned int)(size + sizeof(struct sk_buff));
+    skb->truesize = (unsigned int)(size + sizeof(struct sk_buff) +
+                                   (MUTANT(truesize_shinfo) ? sizeof(struct skb_shared_info) : 0));
     atomic_set(&skb->users, 1);
     skb->head = data;
     skb->data = data;
@@ -458,14 +463,17 @@ static void skb_reserve(struct sk_buff *skb, int len)
 {
     skb->data = SKB_PTR_ADD(skb->data, len);
     skb->tail = SKB_DATA_T_ADD(skb->tail, len);
+    if (MUTANT(reserve_len))
+        skb->len += (unsigned int)len;
 }
 
 /** __dev_alloc_skb - alloc_skb(length + NET_SKB_PAD) (unsigned, wraps), then skb_reserve(NET_SKB_PAD). */
 static struct sk_buff *__dev_alloc_skb(unsigned int length, gfp_t gfp_mask)
 {
-    struct sk_buff *skb = alloc_skb(length + NET_SKB_PAD, gfp_mask);
+    unsigned int pad = MUTANT(dev_alloc_pad) ? 32 : NET_SKB_PAD;
+    struct sk_buff *skb = alloc_skb(length + pad, gfp_mask);
     if (skb)
-        skb_reserve(skb, NET_SKB_PAD);
+        skb_reserve(skb, (int)pad);
     return skb;
 }
 
@@ -501,6 +509,8 @@ static struct sk_buff *alloc_skb_from_cache(const struct kmem_cache *cp, unsigne
     }
     /* ip6_frag_id is left as it was: 2.6.18 did not initialise it (spec section 1). */
     shinfo = skb_init_fresh(skb, data, size);
+    if (MUTANT(from_cache_truesize))
+        skb->truesize = (unsigned int)(cp->size + sizeof(struct sk_buff));
     return skb;
 }
 
@@ -544,9 +554,9 @@ static unsigned char *skb_put(struct sk_buff *skb, unsigned int len)
     SKB_LINEAR_ASSERT(skb);
     skb->tail = SKB_DATA_T_ADD(skb->tail, len);
     skb->len += len;
-    if (SKB_DATA_T_GT(skb->tail, skb->end))
+    if (SKB_DATA_T_GT(skb->tail, skb->end) || (MUTANT(put_ge) && skb->tail == skb->end))
         skb_over_panic(skb, (int)len);
-    return tmp;
+    return MUTANT(put_returns_new_tail) ? skb_tail_pointer(skb) : tmp;
 }
 
 /** __skb_push - data -= len, len += len, no check; returns data. */
@@ -562,7 +572,7 @@ static unsigned char *skb_push(struct sk_buff *skb, unsigned int len)
 {
     skb->data = SKB_PTR_SUB(skb->data, len);
     skb->len += len;
-    if ((uintptr_t)skb->data < (uintptr_t)skb->head)
+    if ((uintptr_t)skb->data < (uintptr_t)skb->head || (MUTANT(push_le) && skb->data == skb->head))
         skb_under_panic(skb, (int)len);
     return skb->data;
 }
@@ -579,7 +589,7 @@ static unsigned char *__skb_pull(struct sk_buff *skb, unsigned int len)
 /** skb_pull - NULL if len > skb->len, else __skb_pull. */
 static unsigned char *skb_pull(struct sk_buff *skb, unsigned int len)
 {
-    return len > skb->len ? NULL : __skb_pull(skb, len);
+    return len > skb->len || (MUTANT(pull_ge) && len == skb->len) ? NULL : __skb_pull(skb, len);
 }
 
 /** __skb_trim - WARN and do nothing if nonlinear; else len = len and tail = data + len. */
@@ -594,7 +604,7 @@ static void __skb_trim(struct sk_buff *skb, unsigned int len)
 /** skb_trim - __skb_trim only when skb->len > len. */
 static void skb_trim(struct sk_buff *skb, unsigned int len)
 {
-    if (skb->len > len)
+    if (skb->len > len || (MUTANT(trim_ge) && skb->len == len))
         __skb_trim(skb, len);
 }
 
@@ -628,7 +638,8 @@ static int skb_header_cloned(const struct sk_buff *skb)
     if (!skb->cloned)
         return 0;
     dataref = atomic_read(&skb_shinfo(skb)->dataref);
-    dataref = skb_isub(dataref & SKB_DATAREF_MASK, dataref >> SKB_DATAREF_SHIFT);
+    dataref = MUTANT(header_cloned_plus) ? skb_wrap_int((unsigned int)(dataref & SKB_DATAREF_MASK) + (unsigned int)(dataref >> SKB_DATAREF_SHIFT))
+                                         : skb_isub(dataref & SKB_DATAREF_MASK, dataref >> SKB_DATAREF_SHIFT);
     return dataref != 1;
 }
 
@@ -637,7 +648,7 @@ static void skb_header_release(struct sk_buff *skb)
 {
     BUG_ON(skb->nohdr, SKBREF_BUG_HEADER_RELEASE);
     skb->nohdr = 1;
-    atomic_add(1 << SKB_DATAREF_SHIFT, &skb_shinfo(skb)->dataref);
+    atomic_add(MUTANT(header_release_one) ? 1 : 1 << SKB_DATAREF_SHIFT, &skb_shinfo(skb)->dataref);
 }
 
 /**
@@ -647,7 +658,8 @@ static void skb_header_release(struct sk_buff *skb)
 static void skb_release_data(struct sk_buff *skb)
 {
     if (!skb->cloned ||
-        !atomic_sub_return(skb->nohdr ? (1 << SKB_DATAREF_SHIFT) + 1 : 1, &skb_shinfo(skb)->dataref))
+        !atomic_sub_return(skb->nohdr && !MUTANT(release_ignores_nohdr) ? (1 << SKB_DATAREF_SHIFT) + 1 : 1,
+                           &skb_shinfo(skb)->dataref))
         kfree(skb->head);
 }
 
@@ -672,7 +684,8 @@ static void kfree_skbmem(struct sk_buff *skb)
     case SKB_FCLONE_CLONE:
         fclone_ref = (atomic_t *)(skb + 1);
         other = skb - 1;
-        skb->fclone = SKB_FCLONE_UNAVAILABLE;
+        if (!MUTANT(fclone_stays_busy))
+            skb->fclone = SKB_FCLONE_UNAVAILABLE;
         if (atomic_dec_and_test(fclone_ref))
             kmem_cache_free(skbuff_fclone_cache, other);
         break;
@@ -771,10 +784,11 @@ static struct sk_buff *__skb_clone(struct sk_buff *n, struct sk_buff *skb)
     __copy_skb_header(n, skb);
     n->len = skb->len;
     n->data_len = skb->data_len;
-    n->mac_len = skb->mac_len;
-    n->hdr_len = (__u16)(skb->nohdr ? skb_headroom(skb) : skb->hdr_len);
+    if (!MUTANT(clone_no_mac_len))
+        n->mac_len = skb->mac_len;
+    n->hdr_len = (__u16)(skb->nohdr && !MUTANT(clone_hdr_len_kept) ? skb_headroom(skb) : skb->hdr_len);
     n->cloned = 1;
-    n->nohdr = 0;
+    n->nohdr = MUTANT(clone_keeps_nohdr) ? skb->nohdr : 0;
     n->destructor = NULL;
     n->iif = skb->iif;
     n->tail = skb->tail;
@@ -783,7 +797,8 @@ static struct sk_buff *__skb_clone(struct sk_buff *n, struct sk_buff *skb)
     n->data = skb->data;
     n->truesize = skb->truesize;
     atomic_set(&n->users, 1);
-    atomic_inc(&skb_shinfo(skb)->dataref);
+    if (!MUTANT(clone_no_dataref))
+        atomic_inc(&skb_shinfo(skb)->dataref);
     skb->cloned = 1;
     return n;
 }
@@ -839,8 +854,11 @@ static void copy_skb_header(struct sk_buff *new, const struct sk_buff *old)
     new->mac_header = SKB_PTR_ADD(new->mac_header, offset);
 #endif
     skb_shinfo(new)->gso_size = skb_shinfo(old)->gso_size;
-    skb_shinfo(new)->gso_segs = skb_shinfo(old)->gso_segs;
+    if (!MUTANT(copy_no_gso_segs))
+        skb_shinfo(new)->gso_segs = skb_shinfo(old)->gso_segs;
     skb_shinfo(new)->gso_type = skb_shinfo(old)->gso_type;
+    if (MUTANT(copy_ip6_frag_id))
+        skb_shinfo(new)->ip6_frag_id = skb_shinfo(old)->ip6_frag_id;
 }
 
 /**
@@ -942,8 +960,11 @@ static int pskb_expand_head(struct sk_buff *skb, int nhead, int ntail, gfp_t gfp
 
     size = SKB_DATA_ALIGN(size);
     data = kmalloc((size_t)(long)size + sizeof(struct skb_shared_info), gfp_mask);
-    if (!data)
+    if (!data) {
+        if (MUTANT(expand_failure_uncloned))
+            skb->cloned = 0;
         return -ENOMEM;
+    }
 
     {
         /* Destinations: the new buffer's [data, data + size), and its shinfo inside the allocation. */
@@ -979,10 +1000,17 @@ static int pskb_expand_head(struct sk_buff *skb, int nhead, int ntail, gfp_t gfp
     skb->tail = SKB_DATA_T_ADD(skb->tail, off);
     skb->transport_header = SKB_DATA_T_ADD(skb->transport_header, off);
     skb->network_header = SKB_DATA_T_ADD(skb->network_header, off);
-    skb->mac_header = SKB_DATA_T_ADD(skb->mac_header, off);
-    skb->csum_start = (__u16)(skb->csum_start + (unsigned int)nhead);
+#ifndef NET_SKBUFF_DATA_USES_OFFSET
+    if (!MUTANT(expand_ptr_mac_kept))
+#endif
+        skb->mac_header = SKB_DATA_T_ADD(skb->mac_header, off);
+    if (!MUTANT(expand_csum_kept))
+        skb->csum_start = (__u16)(skb->csum_start + (unsigned int)nhead);
+    if (MUTANT(expand_truesize))
+        skb->truesize += (unsigned int)nhead + (unsigned int)ntail;
     skb->cloned = 0;
-    skb->hdr_len = 0;
+    if (!MUTANT(expand_hdr_len_kept))
+        skb->hdr_len = 0;
     skb->nohdr = 0;
     atomic_set(&skb_shinfo(skb)->dataref, 1);
     return 0;
@@ -997,7 +1025,7 @@ static struct sk_buff *skb_realloc_headroom(struct sk_buff *skb, unsigned int he
     struct sk_buff *skb2;
     int delta = (int)(headroom - skb_headroom(skb));
 
-    if (delta <= 0) {
+    if (delta < 0 || (delta == 0 && !MUTANT(realloc_delta_lt))) {
         skb2 = pskb_copy(skb, GFP_ATOMIC);
     } else {
         skb2 = skb_clone(skb, GFP_ATOMIC);
@@ -1042,11 +1070,14 @@ static struct sk_buff *skb_copy_expand(const struct sk_buff *skb, int newheadroo
     copy_skb_header(n, skb);
 
     off = skb_isub(newheadroom, oldheadroom);
-    n->csum_start = (__u16)(n->csum_start + (unsigned int)off);
+    if (!MUTANT(copy_expand_csum_kept))
+        n->csum_start = (__u16)(n->csum_start + (unsigned int)off);
 #ifdef NET_SKBUFF_DATA_USES_OFFSET
-    n->transport_header = SKB_DATA_T_ADD(n->transport_header, off);
-    n->network_header = SKB_DATA_T_ADD(n->network_header, off);
-    n->mac_header = SKB_DATA_T_ADD(n->mac_header, off);
+    if (!MUTANT(copy_expand_off_headers_kept)) {
+        n->transport_header = SKB_DATA_T_ADD(n->transport_header, off);
+        n->network_header = SKB_DATA_T_ADD(n->network_header, off);
+        n->mac_header = SKB_DATA_T_ADD(n->mac_header, off);
+    }
 #endif
     return n;
 }
@@ -1071,7 +1102,7 @@ static int skb_pad(struct sk_buff *skb, int pad)
     int err;
     int ntail;
 
-    if (!skb_cloned(skb) && skb_tailroom(skb) >= pad) {
+    if (!skb_cloned(skb) && (MUTANT(pad_gt) ? skb_tailroom(skb) > pad : skb_tailroom(skb) >= pad)) {
         skb_checked_memset(skb_linear_window(skb), SKB_PTR_ADD(skb->data, skb->len), 0, (size_t)pad);
         return 0;
     }
@@ -1088,7 +1119,8 @@ static int skb_pad(struct sk_buff *skb, int pad)
     return 0;
 
 free_skb:
-    kfree_skb(skb);
+    if (!MUTANT(pad_failure_keeps))
+        kfree_skb(skb);
     return err;
 }
 
@@ -1111,7 +1143,7 @@ static int __skb_cow(struct sk_buff *skb, unsigned int headroom, int cloned)
 
     if (headroom < NET_SKB_PAD)
         headroom = NET_SKB_PAD;
-    if (headroom > skb_headroom(skb))
+    if (headroom > skb_headroom(skb) || (MUTANT(cow_ge) && headroom == skb_headroom(skb)))
         delta = (int)(headroom - skb_headroom(skb));
     if (delta || cloned)
         return pskb_expand_head(skb, ALIGN(delta, NET_SKB_PAD), 0, GFP_ATOMIC);
@@ -1273,7 +1305,7 @@ static void skbref_run(const struct skbref_call *call, struct skbref_result *r)
     case SKBREF_OP_skb_padto: {
         int err = call->op == SKBREF_OP_skb_pad ? skb_pad(skb, i0) : skb_padto(skb, u0);
         r->value = err;
-        r->consumed = err != 0; /* the skb was freed */
+        r->consumed = err != 0 && !MUTANT(pad_failure_keeps); /* the skb was freed */
         break;
     }
     case SKBREF_OP_skb_unshare:

@@ -18,6 +18,8 @@ public struct CampaignOptions: Sendable {
     /// What is compared after each call (Specs/snapshot.md, "Comparing"); a mismatch in `.touched`
     /// re-runs the sequence in `.full`.
     public var comparison: Differential.Comparison = .touched
+    /// A fault switched on for the whole campaign (`skbdiff mutants`); nil for the real helpers.
+    public var mutant: Mutant?
 
     public init() {}
 
@@ -133,6 +135,7 @@ public enum Campaign {
         let jobs = max(1, min(options.jobs, max(blocks, 1)))
         DispatchQueue.concurrentPerform(iterations: jobs) { _ in
             let differential = Differential(target: options.target)
+            differential.switchOn(options.mutant)
             let generator = Generator(target: options.target, maxOps: options.maxOps)
             while let b = state.nextBlock(limit: options.maxDivergences) {
                 let lower = range.lowerBound + UInt64(b) * blockSize

@@ -167,6 +167,11 @@ public final class Differential {
         scratch = Scratch(implementations: impls.count)
     }
 
+    /// Switch a catalogued fault on in the implementations of its side (nil: off everywhere).
+    public func switchOn(_ mutant: Mutant?) {
+        for impl in implementations { impl.switchOn(mutant.flatMap { $0.side.covers(impl) ? $0.mutation : nil }) }
+    }
+
     /// The implementation whose pool decides what the generator may target.
     public var reference: Implementation { implementations[swiftOff] }
 

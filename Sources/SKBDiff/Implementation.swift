@@ -67,6 +67,8 @@ public protocol Implementation: AnyObject {
     func sharing(_ reference: Int) -> SharingKey
     /// The same for every reference in order, into `keys` (`referenceCount` of them).
     func sharingKeys(into keys: UnsafeMutablePointer<SharingKey>)
+    /// Switch a fault on (Specs/mutants.txt) for the calls run from now on; nil switches it off.
+    func switchOn(_ mutation: Mutation?)
     /// How many references can take a call, and the index of the k-th of them (0-based, in order).
     var usableCount: Int { get }
     func usableReference(_ k: Int) -> Int
@@ -211,6 +213,8 @@ public final class SwiftImplementation<R: DataRepresentation>: Implementation {
     var pool = Pool<SKB>()
 
     public init(target: Target) { kernel = Kernel<R>(target: target) }
+
+    public func switchOn(_ mutation: Mutation?) { kernel.mutation = mutation }
 
     public var name: String { "swift-\(R.kind.short.lowercased())" }
     public var representation: RepresentationKind { R.kind }
@@ -381,6 +385,17 @@ public final class CImplementation: Implementation {
         guard let code = (0..<UInt32(SKBREF_OP_COUNT.rawValue)).first(where: { String(cString: skbref_op_name($0)) == op.name })
         else { fatalError("the C reference has no operation named \(op.name)") }
         return code
+    }
+
+    /// The C enum skbref_mutant value of each Mutation, bound by name.
+    static let mutantCodes: [Mutation: Int32] = Dictionary(uniqueKeysWithValues: Mutation.allCases.map { m in
+        guard let code = (1..<UInt32(SKBREF_MUTANT_COUNT.rawValue)).first(where: { String(cString: skbref_mutant_name($0)) == m.id })
+        else { fatalError("the C reference has no mutant named \(m.id)") }
+        return (m, Int32(code))
+    })
+
+    public func switchOn(_ mutation: Mutation?) {
+        skbref_world_set_mutant(world, mutation.map { CImplementation.mutantCodes[$0]! } ?? 0)
     }
 
     public static func variant(_ representation: RepresentationKind, _ config: ConfigProfile) -> skbref_variant {

@@ -30,7 +30,7 @@ extension Kernel {
     @inlinable
     func initialiseHead(_ skb: SKB, buffer: Int32, size: UInt32) throws(KernelStop) {
         var s = SKBuff<R>()
-        s.truesize = size &+ sizing.skBuff
+        s.truesize = size &+ sizing.skBuff &+ (mutated(.truesizeShinfo) ? sizing.sharedInfo : 0)
         s.users = 1
         s.head = buffers[Int(buffer)].base
         s.data = s.head
@@ -56,8 +56,9 @@ extension Kernel {
     /// __dev_alloc_skb: alloc_skb(length + NET_SKB_PAD), then skb_reserve(NET_SKB_PAD).
     @inlinable
     public func dev_alloc_skb(_ length: UInt32) throws(KernelStop) -> SKB? {
-        guard let skb = try alloc_skb(length &+ Kernel.netSkbPad) else { return nil }
-        skb_reserve(skb, Int32(Kernel.netSkbPad))
+        let pad = mutated(.devAllocPad) ? 32 : Kernel.netSkbPad
+        guard let skb = try alloc_skb(length &+ pad) else { return nil }
+        skb_reserve(skb, Int32(pad))
         return skb
     }
 
@@ -72,6 +73,7 @@ extension Kernel {
         guard UInt64(size) + UInt64(shinfoSize) <= UInt64(objectSize) else { throw .overflow }
         guard let buffer = kmalloc(UInt64(objectSize)) else { return nil }
         try initialiseHead(skb, buffer: buffer, size: size)
+        if mutated(.fromCacheTruesize) { update(skb) { $0.truesize = objectSize &+ sizing.skBuff } }
         return skb
     }
 
@@ -83,6 +85,7 @@ extension Kernel {
         update(skb) {
             $0.data = ($0.data &+ UInt64(bitPattern: Int64(len))) & mask
             $0.tail = R.add($0.tail, Int64(len), mask: mask)
+            if mutated(.reserveLen) { $0.len &+= UInt32(bitPattern: len) }
         }
     }
 
@@ -104,8 +107,8 @@ extension Kernel {
     public func skb_put(_ skb: SKB, _ len: UInt32) throws(KernelStop) -> Address {
         let tmp = try __skb_put(skb, len)
         let s = self[skb]
-        if s.tail > s.end { throw .panicOver }
-        return tmp
+        if s.tail > s.end || (mutated(.putGe) && s.tail == s.end) { throw .panicOver }
+        return mutated(.putReturnsNewTail) ? skb_tail_pointer(skb) : tmp
     }
 
     /// __skb_push: data -= len; len += len; returns data.
@@ -122,7 +125,7 @@ extension Kernel {
     @inlinable
     public func skb_push(_ skb: SKB, _ len: UInt32) throws(KernelStop) -> Address {
         let data = __skb_push(skb, len)
-        if data < self[skb].head { throw .panicUnder }
+        if data < self[skb].head || (mutated(.pushLe) && data == self[skb].head) { throw .panicUnder }
         return data
     }
 
@@ -138,7 +141,7 @@ extension Kernel {
     /// skb_pull: NULL if len > skb->len, else __skb_pull.
     @inlinable
     public func skb_pull(_ skb: SKB, _ len: UInt32) throws(KernelStop) -> Address? {
-        if len > self[skb].len { return nil }
+        if len > self[skb].len || (mutated(.pullGe) && len == self[skb].len) { return nil }
         return try __skb_pull(skb, len)
     }
 
@@ -153,7 +156,7 @@ extension Kernel {
     /// skb_trim: __skb_trim only when skb->len > len.
     @inlinable
     public func skb_trim(_ skb: SKB, _ len: UInt32) {
-        if self[skb].len > len { __skb_trim(skb, len) }
+        if self[skb].len > len || (mutated(.trimGe) && self[skb].len == len) { __skb_trim(skb, len) }
     }
 
     /// skb_headroom: data - head as unsigned int.
@@ -190,7 +193,8 @@ extension Kernel {
     /// skb_set_tail_pointer: reset, then tail += offset (OFF) / tail = data + offset (PTR).
     @inlinable
     public func skb_set_tail_pointer(_ skb: SKB, _ offset: Int32) {
-        update(skb) { $0.tail = R.add(R.field(for: $0.data, head: $0.head), Int64(offset), mask: mask) }
+        let forgetsData = R.usesOffset && mutated(.setTailOffForgetsData)
+        update(skb) { $0.tail = R.add(R.field(for: forgetsData ? $0.head : $0.data, head: $0.head), Int64(offset), mask: mask) }
     }
 
     @inlinable
@@ -244,6 +248,7 @@ extension Kernel {
     public func skb_header_cloned(_ skb: SKB) throws(KernelStop) -> Int32 {
         guard self[skb].cloned else { return 0 }
         let dataref = try shinfo(skb).dataref
+        if mutated(.headerClonedPlus) { return (dataref & 0xFFFF) &+ (dataref >> 16) != 1 ? 1 : 0 }
         return (dataref & 0xFFFF) &- (dataref >> 16) != 1 ? 1 : 0
     }
 
@@ -252,7 +257,7 @@ extension Kernel {
     public func skb_header_release(_ skb: SKB) throws(KernelStop) {
         if self[skb].nohdr { throw .bug(.headerRelease) }
         update(skb) { $0.nohdr = true }
-        buffers[try shinfoBuffer(self[skb])].shinfo.dataref &+= 1 << 16
+        buffers[try shinfoBuffer(self[skb])].shinfo.dataref &+= mutated(.headerReleaseOne) ? 1 : 1 << 16
     }
 
     /// kfree_skb: users == 1 frees without a decrement; otherwise --users and free only at 0.
@@ -280,7 +285,7 @@ extension Kernel {
         let s = self[skb]
         if s.cloned {
             let b = try shinfoBuffer(s)
-            buffers[b].shinfo.dataref &-= s.nohdr ? (1 << 16) + 1 : 1
+            buffers[b].shinfo.dataref &-= s.nohdr && !mutated(.releaseIgnoresNohdr) ? (1 << 16) + 1 : 1
             if buffers[b].shinfo.dataref != 0 { return }
         }
         try kfree(s.buffer)
@@ -297,7 +302,7 @@ extension Kernel {
             if slots[Int(skb.index)].fcloneRef == 0 { try kmemCacheFree(skb, count: 2) }
         case .clone:
             let other = SKB(index: skb.index - 1)
-            update(skb) { $0.fclone = .unavailable }
+            if !mutated(.fcloneStaysBusy) { update(skb) { $0.fclone = .unavailable } }
             slots[Int(other.index)].fcloneRef &-= 1
             if slots[Int(other.index)].fcloneRef == 0 { try kmemCacheFree(other, count: 2) }
         }
@@ -330,10 +335,10 @@ extension Kernel {
             __copy_skb_header(&c, s)
             c.len = s.len
             c.dataLen = s.dataLen
-            c.macLen = s.macLen
-            c.hdrLen = s.nohdr ? UInt16(truncatingIfNeeded: headroom) : s.hdrLen
+            if !mutated(.cloneNoMacLen) { c.macLen = s.macLen }
+            c.hdrLen = s.nohdr && !mutated(.cloneHdrLenKept) ? UInt16(truncatingIfNeeded: headroom) : s.hdrLen
             c.cloned = true
-            c.nohdr = false
+            c.nohdr = mutated(.cloneKeepsNohdr) ? s.nohdr : false
             c.tail = s.tail
             c.end = s.end
             c.head = s.head
@@ -342,7 +347,7 @@ extension Kernel {
             c.truesize = s.truesize
             c.users = 1
         }
-        buffers[try shinfoBuffer(s)].shinfo.dataref &+= 1
+        if !mutated(.cloneNoDataref) { buffers[try shinfoBuffer(s)].shinfo.dataref &+= 1 }
         update(skb) { $0.cloned = true }
         return n
     }
@@ -395,8 +400,9 @@ extension Kernel {
         let from = try shinfo(old)
         let b = try shinfoBuffer(self[new])
         buffers[b].shinfo.gsoSize = from.gsoSize
-        buffers[b].shinfo.gsoSegs = from.gsoSegs
+        if !mutated(.copyNoGsoSegs) { buffers[b].shinfo.gsoSegs = from.gsoSegs }
         buffers[b].shinfo.gsoType = from.gsoType
+        if mutated(.copyIp6FragId) { buffers[b].shinfo.ip6FragId = from.ip6FragId }
     }
 
     /// skb_copy_bits for a linear skb: copy len bytes from data + offset (offset may be negative, into
@@ -474,7 +480,10 @@ extension Kernel {
         var size = nhead &+ Int32(truncatingIfNeeded: endOffset(s)) &+ ntail
         if skb_shared(skb) != 0 { throw .bug(.expandShared) }
         size = SKB_DATA_ALIGN(size)
-        guard let newBuffer = kmalloc(withSharedInfo(Int64(size))) else { return Kernel.ENOMEM }
+        guard let newBuffer = kmalloc(withSharedInfo(Int64(size))) else {
+            if mutated(.expandFailureUncloned) { update(skb) { $0.cloned = false } }
+            return Kernel.ENOMEM
+        }
         let newBase = buffers[Int(newBuffer)].base
 
         // memcpy(data + nhead, head, tail) (OFF) / (tail - head) (PTR): a size_t count.
@@ -502,10 +511,11 @@ extension Kernel {
             n.tail = R.add(n.tail, off, mask: mask)
             n.transportHeader = R.add(n.transportHeader, off, mask: mask)
             n.networkHeader = R.add(n.networkHeader, off, mask: mask)
-            n.macHeader = R.add(n.macHeader, off, mask: mask)
-            n.csumStart &+= UInt16(truncatingIfNeeded: nhead)
+            if R.usesOffset || !mutated(.expandPtrMacKept) { n.macHeader = R.add(n.macHeader, off, mask: mask) }
+            if !mutated(.expandCsumKept) { n.csumStart &+= UInt16(truncatingIfNeeded: nhead) }
+            if mutated(.expandTruesize) { n.truesize &+= UInt32(bitPattern: nhead) &+ UInt32(bitPattern: ntail) }
             n.cloned = false
-            n.hdrLen = 0
+            if !mutated(.expandHdrLenKept) { n.hdrLen = 0 }
             n.nohdr = false
         }
         buffers[Int(newBuffer)].shinfo.dataref = 1
@@ -517,7 +527,7 @@ extension Kernel {
     @inlinable
     public func skb_realloc_headroom(_ skb: SKB, _ headroom: UInt32) throws(KernelStop) -> SKB? {
         let delta = Int32(truncatingIfNeeded: headroom &- skb_headroom(skb))
-        if delta <= 0 { return try pskb_copy(skb) }
+        if delta < 0 || (delta == 0 && !mutated(.reallocDeltaLt)) { return try pskb_copy(skb) }
         guard let skb2 = try skb_clone(skb) else { return nil }
         if try pskb_expand_head(skb2, SKB_DATA_ALIGN(delta), 0) != 0 {
             try kfree_skb(skb2)
@@ -549,8 +559,8 @@ extension Kernel {
         try copy_skb_header(n, skb)
         let off = newheadroom &- oldheadroom
         update(n) { c in
-            c.csumStart &+= UInt16(truncatingIfNeeded: off)
-            if R.usesOffset {
+            if !mutated(.copyExpandCsumKept) { c.csumStart &+= UInt16(truncatingIfNeeded: off) }
+            if R.usesOffset && !mutated(.copyExpandOffHeadersKept) {
                 c.transportHeader = R.add(c.transportHeader, Int64(off), mask: mask)
                 c.networkHeader = R.add(c.networkHeader, Int64(off), mask: mask)
                 c.macHeader = R.add(c.macHeader, Int64(off), mask: mask)
@@ -566,7 +576,9 @@ extension Kernel {
         var headroom = headroom
         var delta: Int32 = 0
         if headroom < Kernel.netSkbPad { headroom = Kernel.netSkbPad }
-        if headroom > skb_headroom(skb) { delta = Int32(truncatingIfNeeded: headroom &- skb_headroom(skb)) }
+        if headroom > skb_headroom(skb) || (mutated(.cowGe) && headroom == skb_headroom(skb)) {
+            delta = Int32(truncatingIfNeeded: headroom &- skb_headroom(skb))
+        }
         if delta != 0 || cloned != 0 {
             let pad = Int32(Kernel.netSkbPad)
             return try pskb_expand_head(skb, (delta &+ (pad - 1)) & ~(pad - 1), 0)
@@ -591,7 +603,7 @@ extension Kernel {
     /// Returns the int result and whether the skb was freed.
     @inlinable
     public func skb_pad(_ skb: SKB, _ pad: Int32) throws(KernelStop) -> (Int32, freed: Bool) {
-        if try skb_cloned(skb) == 0 && skb_tailroom(skb) >= pad {
+        if try skb_cloned(skb) == 0 && (mutated(.padGt) ? skb_tailroom(skb) > pad : skb_tailroom(skb) >= pad) {
             try zeroAfterLen(skb, pad)
             return (0, false)
         }
@@ -600,6 +612,7 @@ extension Kernel {
         if try skb_cloned(skb) != 0 || ntail > 0 {
             let err = try pskb_expand_head(skb, 0, ntail)
             if err != 0 {
+                if mutated(.padFailureKeeps) { return (err, false) }
                 try kfree_skb(skb)
                 return (err, true)
             }

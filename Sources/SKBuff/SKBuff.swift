@@ -209,6 +209,8 @@ public final class Kernel<R: DataRepresentation> {
     @usableFromInline var nextAddress: Address
     /// Numbers every write to a buffer (never reset, so a cached digest cannot match a later buffer).
     @usableFromInline var writes: UInt64 = 0
+    /// The fault switched on, if any (`Mutation`); nil runs the helpers as the kernel has them.
+    public var mutation: Mutation?
     /// The bytes of every buffer of the sequence, bump-allocated as the simulated addresses are (an
     /// object at address a is at arena offset a - PAGE_OFFSET). Reserved whole (arenaSize, address space
     /// only) and never moved: a page is memory once a byte of it is written.
@@ -216,7 +218,7 @@ public final class Kernel<R: DataRepresentation> {
     /// Pages of the arena a reset keeps; above this the used part is handed back, so what stays resident
     /// does not grow with the largest sequence seen (as in the C reference).
     @inlinable
-    static var arenaKeep: Int { 256 << 10 }
+    static var arenaKeep: Int { 512 << 10 }
 
     /// NET_SKB_PAD (include/linux/skbuff.h).
     @inlinable
@@ -432,7 +434,13 @@ public final class Kernel<R: DataRepresentation> {
 
     /// SKB_DATA_ALIGN on an `unsigned int` (wraps at 2^32).
     @inlinable
-    @inline(__always) func SKB_DATA_ALIGN(_ x: UInt32) -> UInt32 { (x &+ (target.cacheLine - 1)) & ~(target.cacheLine - 1) }
+    @inline(__always) func SKB_DATA_ALIGN(_ x: UInt32) -> UInt32 {
+        (x &+ (target.cacheLine - (mutated(.alignPlusOne) ? 0 : 1))) & ~(target.cacheLine - 1)
+    }
+
+    /// The fault `m` is switched on.
+    @inlinable
+    @inline(__always) func mutated(_ m: Mutation) -> Bool { mutation == m }
     /// SKB_DATA_ALIGN on an `int`: the same bits in int arithmetic.
     @inlinable
     @inline(__always) func SKB_DATA_ALIGN(_ x: Int32) -> Int32 { Int32(bitPattern: SKB_DATA_ALIGN(UInt32(bitPattern: x))) }

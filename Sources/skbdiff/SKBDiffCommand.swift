@@ -22,12 +22,13 @@ struct SKBDiffCommand: ParsableCommand {
           skbdiff --seed 0x2a --json       reproducible, machine-readable
           skbdiff replay Specs/seeds       replay the regression corpus
           skbdiff merge shard-*.json       add up the --json summaries of --shard runs
+          skbdiff mutants                  plant each catalogued fault: does the fuzzer or the corpus catch it?
           skbdiff layout                   check the layouts with libclang
           skbdiff ops                      list the helpers and arguments
 
         Exit codes: 0 everything agreed, 1 a divergence was found, 2 bad usage or bad input.
         """,
-        subcommands: [FuzzCommand.self, ReplayCommand.self, MergeCommand.self, BenchCommand.self, LayoutCommand.self, OpsCommand.self],
+        subcommands: [FuzzCommand.self, ReplayCommand.self, MergeCommand.self, MutantsCommand.self, BenchCommand.self, LayoutCommand.self, OpsCommand.self],
         defaultSubcommand: FuzzCommand.self
     )
 

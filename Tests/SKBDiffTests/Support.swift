@@ -20,6 +20,7 @@ class Forwarding: Implementation {
     func state(of reference: Int, into out: UnsafeMutablePointer<ReferenceState>) -> Bool { inner.state(of: reference, into: out) }
     func sharing(_ reference: Int) -> SharingKey { inner.sharing(reference) }
     func sharingKeys(into keys: UnsafeMutablePointer<SharingKey>) { inner.sharingKeys(into: keys) }
+    func switchOn(_ mutation: Mutation?) { inner.switchOn(mutation) }
     func run(_ call: Call, pattern: UInt32) -> Outcome? { inner.run(call, pattern: pattern) }
 }
 
