@@ -176,14 +176,19 @@ public enum Campaign {
         differential.reset()
         result.removeAll()
         let reference = differential.reference
+        var previous: Call?
         switch options.comparison {
         case .full:
             for _ in 0..<length {
-                if !differential.step(generator.next(&rng, from: reference), &result) { break }
+                let call = generator.next(&rng, from: reference, after: previous)
+                if !differential.step(call, &result) { break }
+                previous = call
             }
         case .touched:
             for _ in 0..<length {
-                if !differential.stepTouched(generator.next(&rng, from: reference), &result) { break }
+                let call = generator.next(&rng, from: reference, after: previous)
+                if !differential.stepTouched(call, &result) { break }
+                previous = call
             }
             differential.finishTouched(&result)
         }

@@ -91,8 +91,10 @@ public struct Generator: Sendable {
 
     /// The same, reading an implementation's pool directly: its usable references and the state of
     /// the one drawn (the campaign's path when it does not snapshot every reference after a call).
-    public func next(_ rng: inout SplitMix64, from impl: Implementation) -> Call {
-        next(&rng, usable: impl.usableCount) { k in
+    /// Given the previous call, now and then the next one follows it up (`followUps`).
+    public func next(_ rng: inout SplitMix64, from impl: Implementation, after previous: Call? = nil) -> Call {
+        if let previous, let call = followUp(&rng, impl, previous) { return call }
+        return next(&rng, usable: impl.usableCount) { k in
             var r = ReferenceState.zero
             _ = impl.state(of: impl.usableReference(k), into: &r)
             return r
@@ -118,6 +120,46 @@ public struct Generator: Sendable {
     }
 
     private static let allocators: [Operation] = [.alloc_skb, .alloc_skb_fclone, .dev_alloc_skb, .alloc_skb_from_cache]
+
+    /// Multi-step scenarios that independent draws reach only after thousands of iterations: after
+    /// a call, 30% of the time, one of these on the reference it produced (`true`) or targeted.
+    /// Clone the fclone companion and free it, then clone an fclone original again (`kfree_skb`'s
+    /// follow-up, special-cased below); release the header, then cow or clone; pad or trim a fresh
+    /// clone to exactly its length; expand a clone; trim after moving tail.
+    static let followUps: [[(op: Operation, onProduced: Bool)]] = Operation.allCases.map { op in
+        switch op {
+        case .alloc_skb_fclone: return [(.skb_clone, true)]
+        case .skb_clone: return [(.kfree_skb, true), (.skb_clone, false), (.skb_header_release, false), (.skb_padto, false),
+                                 (.skb_trim, true), (.pskb_expand_head, true), (.skb_cow_head, false)]
+        case .kfree_skb: return [(.skb_clone, false)]
+        case .skb_reset_tail_pointer, .skb_set_tail_pointer: return [(.skb_trim, false), (.__skb_trim, false), (.skb_put, false)]
+        case .skb_header_release: return [(.skb_cow_head, false), (.skb_clone, false), (.skb_cow, false)]
+        case .skb_copy, .pskb_copy, .skb_copy_expand, .skb_realloc_headroom: return [(.skb_clone, true), (.pskb_expand_head, true)]
+        case .set_csum, .set_mac_len, .set_gso, .set_gso_type, .set_ip6_frag_id:
+            return [(.skb_clone, false), (.skb_copy, false), (.pskb_expand_head, false), (.skb_copy_expand, false)]
+        default: return []
+        }
+    }
+
+    /// A follow-up of `previous` (see `followUps`), or nil for a free draw.
+    private func followUp(_ rng: inout SplitMix64, _ impl: Implementation, _ previous: Call) -> Call? {
+        let options = Generator.followUps[previous.op.rawValue]
+        guard !options.isEmpty, rng.chance(30) else { return nil }
+        let (op, onProduced) = options[rng.below(options.count)]
+        var reference = onProduced ? (previous.op.effect == .produces ? impl.referenceCount - 1 : -1) : previous.target
+        if previous.op == .kfree_skb {
+            // The freed reference is gone: clone the first fclone original still usable, if any.
+            var r = ReferenceState.zero
+            reference = (0..<impl.usableCount).lazy.map { impl.usableReference($0) }
+                .first { impl.state(of: $0, into: &r) && r.state.fclone == .orig } ?? -1
+        }
+        var r = ReferenceState.zero
+        guard reference >= 0, impl.isRunnable(reference), impl.state(of: reference, into: &r) else { return nil }
+        let kinds = Generator.argumentKinds[op.rawValue]
+        let a0 = kinds.count > 0 ? fit(argument(op, 0, r.state, &rng), kinds[0]) : 0
+        let a1 = kinds.count > 1 ? fit(argument(op, 1, r.state, &rng), kinds[1]) : 0
+        return Call(op, target: reference, arg0: a0, arg1: a1)
+    }
 
     private func pick(_ rng: inout SplitMix64) -> Operation {
         var x = rng.below(totalWeight)
@@ -159,6 +201,12 @@ public struct Generator: Sendable {
         func size() -> Int64 { rng.below(2000) == 0 ? kmallocEdge + Int64(rng.below(3) - 1) : near(sizes, &rng) }
         switch op {
         case .alloc_skb_from_cache:
+            if rng.chance(30) {
+                // An exact fit, and one byte either side: object = SKB_DATA_ALIGN(request) + shinfo.
+                let request = near([0, 1, 60, 100, cacheLine, 1500], &rng) & 0xFFFF
+                let aligned = (request + cacheLine - 1) / cacheLine * cacheLine
+                return [fit(aligned + shinfo + Int64(rng.below(3) - 1), .u32), fit(request, .u32)]
+            }
             // Mostly Xen's one-page cache; the largest request that fits is SKB_DATA_ALIGN-down of 4096 - shinfo.
             let object: Int64 = rng.chance(80) ? 4096 : [0, 2048, 8192, (1 << 22) + 1][rng.below(4)]
             let fits = (object - shinfo) / cacheLine * cacheLine

@@ -69,4 +69,42 @@ struct GeneratorViewTests {
             #expect(a.state == b.state, "seed \(seed)")
         }
     }
+
+    /// Follow-ups: after alloc_skb_fclone, the new skb is cloned about 30% of the time (plus what a
+    /// free draw gives), the same way for the same random numbers; with no previous call, never.
+    @Test func followUpsCloneAFreshFcloneAllocation() {
+        let impl = SwiftImplementation<OffsetRepresentation>(target: Target())
+        _ = impl.run(Call(.alloc_skb, [64]), pattern: 0)
+        _ = impl.run(Call(.alloc_skb_fclone, [100]), pattern: 1)
+        let previous = Call(.alloc_skb_fclone, [100])
+        let generator = Generator(target: Target(), maxOps: 32)
+        var after = 0, without = 0
+        for seed in 0..<1000 as Range<UInt64> {
+            var a = SplitMix64(seed: seed), b = SplitMix64(seed: seed), c = SplitMix64(seed: seed)
+            let call = generator.next(&a, from: impl, after: previous)
+            #expect(call == generator.next(&b, from: impl, after: previous))
+            if call == Call(.skb_clone, target: 1) { after += 1 }
+            if generator.next(&c, from: impl) == Call(.skb_clone, target: 1) { without += 1 }
+        }
+        #expect(after > 250 && after < 400, "\(after) of 1000")
+        #expect(without < 50, "\(without) of 1000")
+    }
+
+    /// alloc_skb_from_cache is drawn with exact fits: object = SKB_DATA_ALIGN(request) + shinfo, +-1.
+    @Test func cacheObjectsFitExactly() {
+        let target = Target(arch: .x86_64, config: .minimal, cacheLine: 64)
+        let shinfo = Int64(KernelStructs.sharedInfo(arch: .x86_64).size)
+        let generator = Generator(target: target, maxOps: 32)
+        var fits = [Int64: Int](), total = 0
+        for seed in 0..<20000 as Range<UInt64> {
+            var rng = SplitMix64(seed: seed)
+            let call = generator.next(&rng, usable: [])
+            guard call.op == .alloc_skb_from_cache else { continue }
+            total += 1
+            let slack = call.args[0] - ((call.args[1] + 63) / 64 * 64 + shinfo)
+            if abs(slack) <= 1 { fits[slack, default: 0] += 1 }
+        }
+        #expect(total > 1000)
+        #expect(fits[-1, default: 0] > total / 20 && fits[0, default: 0] > total / 20 && fits[1, default: 0] > total / 20, "\(fits) of \(total)")
+    }
 }
