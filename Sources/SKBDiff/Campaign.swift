@@ -2,9 +2,64 @@ import Dispatch
 import Foundation
 import SKBuff
 
+/// The targets a campaign draws from: each dimension pinned to one value or left open (nil: every
+/// value). Iteration i runs on the target drawn from (seed, i / 512): every block of 512 iterations
+/// on one target, so each job builds the implementations of a target once per block, whatever the
+/// number of jobs or shards.
+public struct TargetSpace: Hashable, Sendable, CustomStringConvertible {
+    public var arch: Arch?
+    public var config: ConfigProfile?
+    public var cacheLine: UInt32?
+
+    public init(arch: Arch? = nil, config: ConfigProfile? = nil, cacheLine: UInt32? = nil) {
+        self.arch = arch
+        self.config = config
+        self.cacheLine = cacheLine
+    }
+
+    /// One target only.
+    public init(_ target: Target) { self.init(arch: target.arch, config: target.config, cacheLine: target.cacheLine) }
+
+    /// All 24: both architectures, the three CONFIG profiles, the four cache lines.
+    public static let all = TargetSpace()
+    public static let blockSize: UInt64 = 512
+
+    /// The targets in the space, in a fixed order (arch, config, cache line).
+    public var targets: [Target] {
+        Target.all.filter { t in arch.map { $0 == t.arch } ?? true && config.map { $0 == t.config } ?? true
+            && cacheLine.map { $0 == t.cacheLine } ?? true }
+    }
+
+    /// The target when every dimension is pinned.
+    public var pinned: Target? {
+        guard let arch, let config, let cacheLine else { return nil }
+        return Target(arch: arch, config: config, cacheLine: cacheLine)
+    }
+
+    /// The target iteration `i` of a campaign with seed `seed` runs on.
+    public func target(seed: UInt64, iteration i: UInt64) -> Target {
+        if let pinned { return pinned }
+        let targets = self.targets
+        var rng = SplitMix64(seed: seed ^ 0x7461_7267_6574_7321, iteration: i / TargetSpace.blockSize)
+        return targets[Int(rng.next() % UInt64(targets.count))]
+    }
+
+    /// `x86_64/minimal/128`, with `all` for an open dimension (`all/all/all`: every target).
+    public var description: String {
+        "\(arch?.rawValue ?? "all")/\(config?.rawValue ?? "all")/\(cacheLine.map(String.init) ?? "all")"
+    }
+}
+
 /// What a fuzzing campaign runs.
 public struct CampaignOptions: Sendable {
-    public var target = Target()
+    /// The targets iterations are drawn from (every one by default).
+    public var targets = TargetSpace.all
+    /// One target for every iteration: setting it pins all three dimensions; reading it gives the
+    /// pinned target, or the default one when the space is open.
+    public var target: Target {
+        get { targets.pinned ?? Target() }
+        set { targets = TargetSpace(newValue) }
+    }
     public var iterations: UInt64 = 1000
     public var seed: UInt64 = 0
     public var maxOps = 32
@@ -57,6 +112,8 @@ public struct CampaignCounts: Sendable {
     public var livePairs: UInt64 = 0
     public var offPtrPairs: UInt64 = 0
     public var offPtrPairsPerSequence: UInt64 = 0
+    /// Iterations run on each target, by index in `Target.all`.
+    public var targetIterations = [UInt64](repeating: 0, count: Target.all.count)
 
     public static let outcomeKinds = ["ok", "NULL", "error", "panic over", "panic under", "BUG", "overflow"]
 
@@ -83,6 +140,7 @@ public struct CampaignCounts: Sendable {
         livePairs += other.livePairs
         offPtrPairs += other.offPtrPairs
         offPtrPairsPerSequence += other.offPtrPairsPerSequence
+        for i in targetIterations.indices { targetIterations[i] += other.targetIterations[i] }
     }
 
     mutating func record(_ result: SequenceResult) {
@@ -134,9 +192,8 @@ public enum Campaign {
         let start = DispatchTime.now()
         let jobs = max(1, min(options.jobs, max(blocks, 1)))
         DispatchQueue.concurrentPerform(iterations: jobs) { _ in
-            let differential = Differential(target: options.target)
-            differential.switchOn(options.mutant)
-            let generator = Generator(target: options.target, maxOps: options.maxOps)
+            // The implementations of the target the current block runs on.
+            var current: (target: Target, differential: Differential, generator: Generator)?
             while let b = state.nextBlock(limit: options.maxDivergences) {
                 let lower = range.lowerBound + UInt64(b) * blockSize
                 let upper = min(lower + blockSize, range.upperBound)
@@ -144,8 +201,16 @@ public enum Campaign {
                 var findings: [Finding] = []
                 var result = SequenceResult()
                 for i in lower..<upper {
+                    let target = options.targets.target(seed: options.seed, iteration: i)
+                    if current?.target != target {
+                        let differential = Differential(target: target)
+                        differential.switchOn(options.mutant)
+                        current = (target, differential, Generator(target: target, maxOps: options.maxOps))
+                    }
+                    let (_, differential, generator) = current!
                     runIteration(i, options: options, differential: differential, generator: generator, into: &result)
                     counts.record(result)
+                    counts.targetIterations[target.index] += 1
                     if let failure = result.failure {
                         findings.append(shrinkAndSave(i, result: result, failure: failure, options: options, differential: differential))
                     }
@@ -199,7 +264,7 @@ public enum Campaign {
         let shrunk = Shrinker(differential: differential).shrink(result.calls, kind: failure.kind)
         let calls = shrunk?.calls ?? result.calls
         let final = shrunk?.failure ?? failure
-        let seed = SeedFile(target: options.target, calls: calls, generatorSeed: options.seed, iteration: i,
+        let seed = SeedFile(target: differential.target, calls: calls, generatorSeed: options.seed, iteration: i,
                             divergence: Report.oneLine(final))
         var finding = Finding(iteration: i, seedFile: seed, failure: final, path: nil)
         if let dir = options.outDirectory {

@@ -16,7 +16,7 @@ public enum SummaryMerge {
     static let identity = ["seed", "arch", "config", "cache_line", "max_ops", "campaign_iterations", "comparison"]
     /// Counts that add up.
     static let sums = ["iterations", "operations", "divergences", "reruns"]
-    static let nestedSums = ["quirks", "op_counts", "outcome_counts", "offptr_pairs"]
+    static let nestedSums = ["quirks", "op_counts", "outcome_counts", "offptr_pairs", "targets"]
 
     /// The merged summary, as JSON text, and its divergence count.
     public struct Merged {

@@ -49,7 +49,7 @@ public enum Report {
         let c = r.counts
         let rate = r.elapsedSeconds > 0 ? Double(c.iterations) / r.elapsedSeconds : 0
         var out = "skbdiff: \(c.iterations) iterations, \(c.operations) operations in \(String(format: "%.2f", r.elapsedSeconds)) s"
-        out += " (\(Int(rate)) iterations/s); seed 0x\(String(r.options.seed, radix: 16)); target \(r.options.target)\n"
+        out += " (\(Int(rate)) iterations/s); seed 0x\(String(r.options.seed, radix: 16)); target \(r.options.targets)\(r.options.targets.pinned == nil ? " (\(r.options.targets.targets.count) targets)" : "")\n"
         out += "outcomes: " + zip(CampaignCounts.outcomeKinds, c.outcomeCounts).map { "\($0) \($1)" }.joined(separator: ", ") + "\n"
         out += "operations:\n"
         let ops = Operation.allCases.map { ($0.name, c.opCounts[$0.rawValue]) }
@@ -91,9 +91,11 @@ public enum Report {
             "outcome_counts": Dictionary(uniqueKeysWithValues: zip(CampaignCounts.outcomeKinds, c.outcomeCounts)),
             "seed": r.options.seed,
             "elapsed_seconds": (r.elapsedSeconds * 1000).rounded() / 1000,
-            "arch": r.options.target.arch.rawValue,
-            "config": r.options.target.config.rawValue,
-            "cache_line": r.options.target.cacheLine,
+            // A pinned dimension's value; "all" when the campaign drew it per iteration.
+            "arch": r.options.targets.arch?.rawValue ?? "all",
+            "config": r.options.targets.config?.rawValue ?? "all",
+            "cache_line": r.options.targets.cacheLine.map { $0 as Any } ?? "all",
+            "targets": Dictionary(uniqueKeysWithValues: r.options.targets.targets.map { ($0.description, c.targetIterations[$0.index]) }),
             "max_ops": r.options.maxOps,
             "shard": "\(r.options.shard.index)/\(r.options.shard.count)",
             "stopped_early": r.stoppedEarly,

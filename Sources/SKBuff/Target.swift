@@ -15,6 +15,17 @@ public struct Target: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(arch.rawValue)/\(config.rawValue)/\(cacheLine)" }
+
+    /// Every target: both architectures, the three CONFIG profiles, the four cache lines, in that order.
+    public static let all: [Target] = Arch.allCases.flatMap { arch in
+        ConfigProfile.allCases.flatMap { config in allowedCacheLines.map { Target(arch: arch, config: config, cacheLine: $0) } }
+    }
+
+    /// This target's place in `all`.
+    public var index: Int {
+        (Arch.allCases.firstIndex(of: arch)! * ConfigProfile.allCases.count + ConfigProfile.allCases.firstIndex(of: config)!)
+            * Target.allowedCacheLines.count + Target.allowedCacheLines.firstIndex(of: cacheLine)!
+    }
 }
 
 public enum Arch: String, CaseIterable, Hashable, Sendable {

@@ -32,7 +32,7 @@ struct FuzzCommand: ParsableCommand {
     @Option(help: "Run only the K-th of N disjoint slices of the iteration space, as K/N (1-based).")
     var shard: String = "1/1"
 
-    @OptionGroup var targetOptions: TargetOptions
+    @OptionGroup var targetOptions: TargetSpaceOptions
 
     @Option(help: "Directory for findings (.skb seed files).")
     var out: String = "./skbdiff-findings"
@@ -70,7 +70,7 @@ struct FuzzCommand: ParsableCommand {
     func run() throws {
         skbref_keep_freed_memory()
         var options = CampaignOptions()
-        options.target = targetOptions.target
+        options.targets = targetOptions.space
         options.iterations = iterations
         options.seed = seed.flatMap(parseUInt64) ?? UInt64.random(in: 0...UInt64.max)
         options.maxOps = maxOps
@@ -79,11 +79,13 @@ struct FuzzCommand: ParsableCommand {
         options.outDirectory = out
         options.maxDivergences = maxDivergences
         options.comparison = compare
-        if options.target.arch == .i386 && !quiet {
+        let targets = options.targets.targets
+        if !quiet && targets.contains(where: { $0.arch == .i386 }) {
             printError("skbdiff: on i386 only the Swift model runs (OFF against PTR); the C reference models the x86_64 host")
         }
         if !quiet {
-            printError("skbdiff: seed 0x\(String(options.seed, radix: 16)), \(options.range.count) iterations, target \(options.target), \(jobs) job\(jobs == 1 ? "" : "s")")
+            let described = options.targets.pinned.map(\.description) ?? "\(options.targets) (\(targets.count) targets, one per block of \(TargetSpace.blockSize) iterations)"
+            printError("skbdiff: seed 0x\(String(options.seed, radix: 16)), \(options.range.count) iterations, target \(described), \(jobs) job\(jobs == 1 ? "" : "s")")
         }
         let progress = quiet ? nil : Progress(total: UInt64(options.range.count))
         let report: CampaignReport

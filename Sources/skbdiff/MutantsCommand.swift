@@ -26,6 +26,8 @@ struct MutantsCommand: ParsableCommand {
         """
     )
 
+    @OptionGroup var targetOptions: TargetSpaceOptions
+
     @Option(help: "Fuzzer iterations per one-sided mutant at most.")
     var budget: UInt64 = 100_000
 
@@ -76,6 +78,7 @@ struct MutantsCommand: ParsableCommand {
         options.iterations = budget
         options.seed = parseUInt64(seed)!
         options.jobs = jobs
+        options.targets = targetOptions.space
 
         var results: [MutantResult] = []
         for (k, mutant) in mutants.enumerated() {

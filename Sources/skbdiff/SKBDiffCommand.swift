@@ -70,6 +70,27 @@ struct TargetOptions: ParsableArguments {
     var target: Target { Target(arch: arch, config: config, cacheLine: cacheLine) }
 }
 
+/// The targets a campaign draws from: each option pins one dimension; left out, every value of it
+/// is drawn (per block of 512 iterations, from the seed), so a plain campaign covers all 24 targets.
+struct TargetSpaceOptions: ParsableArguments {
+    @Option(help: "Pin the architecture, i386 or x86_64 (default: both). On i386 only the Swift model runs, OFF against PTR: the C reference models the x86_64 host.")
+    var arch: Arch?
+
+    @Option(help: "Pin the CONFIG profile: minimal (no options), typical (NETFILTER, BRIDGE_NETFILTER, NET_SCHED, NET_CLS_ACT, NETWORK_SECMARK) or distro (typical plus NF_CONNTRACK, NETDEVICES_MULTIQUEUE, NET_DMA, XFRM) (default: all three).")
+    var config: ConfigProfile?
+
+    @Option(name: .customLong("cache-line"), help: "Pin SMP_CACHE_BYTES: 16, 32, 64 or 128 (default: all four; both 2.6.24 defconfigs have 128).")
+    var cacheLine: UInt32?
+
+    func validate() throws {
+        if let cacheLine, !Target.allowedCacheLines.contains(cacheLine) {
+            throw ValidationError("--cache-line expected 16, 32, 64 or 128, found \(cacheLine)")
+        }
+    }
+
+    var space: TargetSpace { TargetSpace(arch: arch, config: config, cacheLine: cacheLine) }
+}
+
 // The target enums are their own command-line values (their raw values: i386, offset, distro, ...).
 extension Arch: ExpressibleByArgument {}
 extension ConfigProfile: ExpressibleByArgument {}
