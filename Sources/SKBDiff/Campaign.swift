@@ -75,6 +75,9 @@ public struct CampaignOptions: Sendable {
     public var comparison: Differential.Comparison = .touched
     /// A fault switched on for the whole campaign (`skbdiff mutants`); nil for the real helpers.
     public var mutant: Mutant?
+    /// Asked to stop (SIGINT, SIGTERM): the workers finish the iteration they run, and any finding
+    /// in flight is shrunk and written; the report counts what ran.
+    public var stop: CampaignStop?
 
     public init() {}
 
@@ -83,6 +86,34 @@ public struct CampaignOptions: Sendable {
         let n = UInt64(shard.count)
         func bound(_ k: UInt64) -> UInt64 { n.dividingFullWidth(iterations.multipliedFullWidth(by: k)).quotient }
         return bound(UInt64(shard.index - 1))..<bound(UInt64(shard.index))
+    }
+}
+
+/// A request to stop a running campaign, from another thread (a signal handler's queue).
+public final class CampaignStop: @unchecked Sendable {
+    private let lock = NSLock()
+    private var signalNumber: Int32?
+
+    public init() {}
+
+    /// Ask the campaign to stop; `signal` is what asked (0 when not a signal). The first request wins.
+    public func request(signal: Int32 = 0) {
+        lock.lock()
+        if signalNumber == nil { signalNumber = signal }
+        lock.unlock()
+    }
+
+    public var requested: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return signalNumber != nil
+    }
+
+    /// The signal that asked, if one did.
+    public var signal: Int32? {
+        lock.lock()
+        defer { lock.unlock() }
+        return signalNumber
     }
 }
 
@@ -173,6 +204,8 @@ public struct CampaignReport: Sendable {
     public var elapsedSeconds: Double
     /// The campaign stopped early at maxDivergences.
     public var stoppedEarly: Bool
+    /// The campaign was asked to stop (`CampaignOptions.stop`) before it ran every iteration.
+    public var interrupted = false
 }
 
 /// Progress as the campaign goes: iterations done so far, divergences so far.
@@ -194,13 +227,14 @@ public enum Campaign {
         DispatchQueue.concurrentPerform(iterations: jobs) { _ in
             // The implementations of the target the current block runs on.
             var current: (target: Target, differential: Differential, generator: Generator)?
-            while let b = state.nextBlock(limit: options.maxDivergences) {
+            while options.stop?.requested != true, let b = state.nextBlock(limit: options.maxDivergences) {
                 let lower = range.lowerBound + UInt64(b) * blockSize
                 let upper = min(lower + blockSize, range.upperBound)
                 var counts = CampaignCounts()
                 var findings: [Finding] = []
                 var result = SequenceResult()
                 for i in lower..<upper {
+                    if options.stop?.requested == true { break }
                     let target = options.targets.target(seed: options.seed, iteration: i)
                     if current?.target != target {
                         let differential = Differential(target: target)
@@ -221,7 +255,12 @@ public enum Campaign {
         }
         let (counts, findings, early) = state.prefix()
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        return CampaignReport(options: options, counts: counts, findings: findings, elapsedSeconds: elapsed, stoppedEarly: early)
+        var report = CampaignReport(options: options, counts: counts, findings: findings, elapsedSeconds: elapsed, stoppedEarly: early)
+        if options.stop?.requested == true && counts.iterations < UInt64(range.count) {
+            report.interrupted = true
+            report.stoppedEarly = false
+        }
+        return report
     }
 
     /// Generate and run iteration i: the generator sees the reference implementation's pool.

@@ -78,6 +78,8 @@ public enum SummaryMerge {
             out[key] = total
         }
         out["findings"] = shards.flatMap { ($0.object["findings"] as? [Any]) ?? [] }
+        // A campaign with an interrupted shard was interrupted (older shards lack the key).
+        out["interrupted"] = shards.contains { ($0.object["interrupted"] as? Bool) == true }
         out["elapsed_seconds"] = shards.map { ($0.object["elapsed_seconds"] as? NSNumber)?.doubleValue ?? 0 }.max() ?? 0
         out["stopped_early"] = shards.contains { ($0.object["stopped_early"] as? Bool) == true }
         out["shard"] = "1/1"

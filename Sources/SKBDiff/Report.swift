@@ -68,6 +68,7 @@ public enum Report {
             out += c.reruns > 0 ? "; \(c.reruns) sequence\(c.reruns == 1 ? "" : "s") re-run with full comparison\n" : "\n"
         }
         if r.stoppedEarly { out += "stopped early after \(r.options.maxDivergences) divergences\n" }
+        if r.interrupted { out += "interrupted after \(c.iterations) of \(r.options.range.count) iterations\n" }
         if c.divergences == 0 {
             out += "no divergences: every implementation agreed after every operation\n"
         } else {
@@ -99,6 +100,7 @@ public enum Report {
             "max_ops": r.options.maxOps,
             "shard": "\(r.options.shard.index)/\(r.options.shard.count)",
             "stopped_early": r.stoppedEarly,
+            "interrupted": r.interrupted,
             "campaign_iterations": r.options.iterations,
             "comparison": r.options.comparison.name,
             "reruns": c.reruns,

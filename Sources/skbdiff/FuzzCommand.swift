@@ -47,6 +47,9 @@ struct FuzzCommand: ParsableCommand {
         """)
     var compare: Differential.Comparison = .touched
 
+    @Option(help: "Plant a catalogued fault, as ID/SIDE (e.g. put-ge/c; Specs/mutants.txt), to watch the fuzzer find it.")
+    var mutant: String?
+
     @Flag(help: "Print nothing but findings and errors.")
     var quiet = false
 
@@ -58,7 +61,16 @@ struct FuzzCommand: ParsableCommand {
         guard maxOps >= 1 else { throw ValidationError("--max-ops expected at least 1, found \(maxOps)") }
         guard jobs >= 1 else { throw ValidationError("--jobs expected at least 1, found \(jobs)") }
         guard maxDivergences >= 1 else { throw ValidationError("--max-divergences expected at least 1, found \(maxDivergences)") }
+        if let mutant, parsedMutant == nil {
+            throw ValidationError("--mutant expected ID/SIDE with SIDE swift, c or both and ID one of \(Mutation.allCases.map(\.id).joined(separator: ", ")), found '\(mutant)'")
+        }
         guard parsedShard != nil else { throw ValidationError("--shard expected K/N with 1 <= K <= N, found '\(shard)'") }
+    }
+
+    var parsedMutant: Mutant? {
+        let parts = (mutant ?? "").split(separator: "/").map(String.init)
+        guard parts.count == 2, let m = Mutation.byID[parts[0]], let side = MutantSide(rawValue: parts[1]) else { return nil }
+        return Mutant(m, side)
     }
 
     var parsedShard: (Int, Int)? {
@@ -79,6 +91,28 @@ struct FuzzCommand: ParsableCommand {
         options.outDirectory = out
         options.maxDivergences = maxDivergences
         options.comparison = compare
+        options.mutant = parsedMutant
+        // SIGINT and SIGTERM stop the campaign: the workers finish the iteration they run, a finding in
+        // flight is written whole, the summary so far is printed, and the exit code is 128 + the
+        // signal. A second signal ends the process at once.
+        let stop = CampaignStop()
+        options.stop = stop
+        // A queue of its own: the global pool's threads may all be running the campaign.
+        let signalQueue = DispatchQueue(label: "skbdiff.signals")
+        let handlers = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: signalQueue)
+            source.setEventHandler {
+                if stop.requested {
+                    signal(sig, SIG_DFL)
+                    raise(sig)
+                }
+                stop.request(signal: sig)
+            }
+            source.resume()
+            return source
+        }
+        defer { handlers.forEach { $0.cancel() } }
         let targets = options.targets.targets
         if !quiet && targets.contains(where: { $0.arch == .i386 }) {
             printError("skbdiff: on i386 only the Swift model runs (OFF against PTR); the C reference models the x86_64 host")
@@ -107,6 +141,10 @@ struct FuzzCommand: ParsableCommand {
             print("")
             print(Report.divergence(f.failure, calls: f.seedFile.calls), terminator: "")
             if let p = f.path { print("Replay with: skbdiff replay \(p)") }
+        }
+        if report.interrupted, let sig = stop.signal {
+            if !json { printError("skbdiff: interrupted by signal \(sig) after \(report.counts.iterations) iterations") }
+            throw ExitCode(128 + sig)
         }
         if report.counts.divergences > 0 { throw ExitCode(1) }
     }

@@ -26,7 +26,8 @@ struct SKBDiffCommand: ParsableCommand {
           skbdiff layout                   check the layouts with libclang
           skbdiff ops                      list the helpers and arguments
 
-        Exit codes: 0 everything agreed, 1 a divergence was found, 2 bad usage or bad input.
+        Exit codes: 0 everything agreed, 1 a divergence was found, 2 bad usage or bad input, 130 or \
+        143 the campaign was interrupted by SIGINT or SIGTERM (its summary so far is printed).
         """,
         subcommands: [FuzzCommand.self, ReplayCommand.self, MergeCommand.self, MutantsCommand.self, BenchCommand.self, LayoutCommand.self, OpsCommand.self],
         defaultSubcommand: FuzzCommand.self
@@ -45,7 +46,8 @@ struct SKBDiffCommand: ParsableCommand {
                 Foundation.exit(0)
             }
             if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
-            Foundation.exit(code == .failure || code.rawValue == 1 ? 1 : 2)
+            // 128 + N: stopped by signal N (an interrupted campaign); anything else not 1 is bad usage.
+            Foundation.exit(code.rawValue > 128 ? code.rawValue : code == .failure || code.rawValue == 1 ? 1 : 2)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 @testable import SKBDiff
 import Testing
 
@@ -40,5 +41,31 @@ import Testing
         state.finish(block: 2, counts: counts(2), findings: [], limit: 5)
         let (total, _, early) = state.prefix()
         #expect(total.iterations == 1 && early)
+    }
+}
+
+/// A stop requested before or during a campaign ends it with what ran, marked interrupted.
+@Suite("Campaign stop") struct CampaignStopTests {
+    @Test func aStopBeforeTheStartRunsNothing() throws {
+        var options = CampaignOptions()
+        options.iterations = 5000
+        options.stop = CampaignStop()
+        options.stop!.request(signal: 2)
+        let r = try Campaign.run(options)
+        #expect(r.counts.iterations == 0 && r.interrupted && !r.stoppedEarly && options.stop!.signal == 2)
+        #expect(Report.summary(r).contains("interrupted after 0 of 5000 iterations"))
+    }
+
+    @Test func aStopDuringTheCampaignKeepsTheCountsOfWhatRan() throws {
+        var options = CampaignOptions()
+        options.iterations = 100_000_000
+        options.jobs = 2
+        let stop = CampaignStop()
+        options.stop = stop
+        // A queue of its own (overcommit): the global pool may be busy with the campaign's workers.
+        DispatchQueue(label: "stop").asyncAfter(deadline: .now() + 0.3) { stop.request() }
+        let r = try Campaign.run(options)
+        #expect(r.interrupted && r.counts.iterations > 0 && r.counts.iterations < 100_000_000)
+        #expect(r.counts.targetIterations.reduce(0, +) == r.counts.iterations)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import SKBDiff
 import SKBuff
 import Testing
@@ -41,4 +42,12 @@ func expectSameCalls(_ a: CampaignReport, _ b: CampaignReport, sourceLocation: S
     #expect(a.counts.operations == b.counts.operations && a.counts.operations > 0, sourceLocation: sourceLocation)
     #expect(a.counts.opCounts == b.counts.opCounts, sourceLocation: sourceLocation)
     #expect(a.counts.outcomeCounts == b.counts.outcomeCounts, sourceLocation: sourceLocation)
+}
+
+/// A scratch directory, removed when `body` returns.
+func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("skbdiff-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    return try body(directory)
 }
