@@ -35,14 +35,46 @@ public enum Replay {
         return out
     }
 
+    /// Reads a seed file line by line, in bounded memory whatever its size (SeedFile.maxCalls,
+    /// SeedFile.maxLineBytes).
     public static func load(_ path: String) throws(SeedError) -> SeedFile {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
             throw SeedError(file: path, line: 0, message: "cannot read the file")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw SeedError(file: path, line: 0, message: "expected UTF-8 text")
+        defer { try? handle.close() }
+        var parser = SeedFile.Parser(file: path)
+        var pending: [UInt8] = []
+        var line = 1
+        func feed(_ bytes: ArraySlice<UInt8>) throws(SeedError) {
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                throw SeedError(file: path, line: line, message: "expected UTF-8 text")
+            }
+            try parser.feed(Substring(text), line: line)
+            line += 1
         }
-        return try SeedFile.parse(text, file: path)
+        while true {
+            let chunk: Data
+            do { chunk = try handle.read(upToCount: 1 << 16) ?? Data() } catch {
+                throw SeedError(file: path, line: line, message: "cannot read the file: \(error.localizedDescription)")
+            }
+            if chunk.isEmpty { break }
+            var start = chunk.startIndex
+            while let newline = chunk[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                pending += chunk[start..<newline]
+                if pending.count > SeedFile.maxLineBytes {
+                    throw SeedError(file: path, line: line, message: "expected lines of at most \(SeedFile.maxLineBytes) bytes")
+                }
+                try feed(pending[...])
+                pending.removeAll(keepingCapacity: true)
+                start = chunk.index(after: newline)
+            }
+            pending += chunk[start...]
+            if pending.count > SeedFile.maxLineBytes {
+                throw SeedError(file: path, line: line, message: "expected lines of at most \(SeedFile.maxLineBytes) bytes")
+            }
+        }
+        try feed(pending[...])
+        return try parser.finish()
     }
 
     /// Run a seed file. A call whose target cannot take it (empty, ended or frozen) is a malformed file.

@@ -93,6 +93,22 @@ public struct SeedFile: Sendable {
     // MARK: Reading
 
     public static func parse(_ text: String, file: String) throws(SeedError) -> SeedFile {
+        var parser = Parser(file: file)
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            try parser.feed(raw, line: n + 1)
+        }
+        return try parser.finish()
+    }
+
+    /// The most calls a seed file may hold: seed files are shrunk findings and hand-written worked
+    /// examples, so a longer one is a mistake, and the cap keeps reading any file in bounded memory.
+    public static let maxCalls = 100_000
+    /// The longest line read, in bytes.
+    public static let maxLineBytes = 65_536
+
+    /// Reads a seed file line by line.
+    struct Parser {
+        let file: String
         var target: Target?
         var calls: [Call] = []
         var lines: [Int] = []
@@ -104,12 +120,14 @@ public struct SeedFile: Sendable {
         var divergence: String?
         var sawVersion = false
         var references = 0
+
+        init(file: String) { self.file = file }
+
         func fail(_ line: Int, _ message: String) -> SeedError { SeedError(file: file, line: line, message: message) }
 
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = n + 1
+        mutating func feed(_ raw: Substring, line: Int) throws(SeedError) {
             let trimmed = raw.stripped
-            if trimmed.isEmpty { continue }
+            if trimmed.isEmpty { return }
             if !sawVersion {
                 guard trimmed.hasPrefix("#"), trimmed.dropFirst().stripped.hasPrefix("skbdiff seed") else {
                     throw fail(line, "expected the header '# skbdiff seed \(formatVersion)' first")
@@ -119,11 +137,11 @@ public struct SeedFile: Sendable {
                     throw fail(line, "expected seed format version \(formatVersion), found '\(trimmed)'")
                 }
                 sawVersion = true
-                continue
+                return
             }
             if trimmed.hasPrefix("#") {
                 let body = trimmed.dropFirst().stripped
-                guard calls.isEmpty, let colon = body.firstIndex(of: ":") else { continue }
+                guard calls.isEmpty, let colon = body.firstIndex(of: ":") else { return }
                 let key = body[..<colon].stripped
                 let value = body[body.index(after: colon)...].stripped
                 switch key {
@@ -141,9 +159,9 @@ public struct SeedFile: Sendable {
                         if kv[0] == "seed" { seed = v } else if kv[0] == "iteration" { iteration = v }
                     }
                 case "divergence": divergence = value
-                default: continue
+                default: return
                 }
-                continue
+                return
             }
             guard let t = target else { throw fail(line, "expected '# target: arch=... config=... cache-line=...' before the first call") }
             _ = t
@@ -204,14 +222,20 @@ public struct SeedFile: Sendable {
                     try StateExpectation.parse(clause.stripped, references: references, line: line, file: file)
                 }
             }
+            if calls.count > SeedFile.maxCalls {
+                throw fail(line, "expected at most \(SeedFile.maxCalls) calls in a seed file")
+            }
         }
-        guard sawVersion else { throw fail(1, "expected the header '# skbdiff seed \(formatVersion)'; the file is empty") }
-        guard let target else { throw fail(1, "expected a '# target: arch=... config=... cache-line=...' line") }
-        var seedFile = SeedFile(target: target, calls: calls, expectations: expectations, quirks: quirks,
-                                generatorSeed: seed, iteration: iteration, divergence: divergence)
-        seedFile.lines = lines
-        seedFile.stateExpectations = stateExpectations
-        return seedFile
+
+        func finish() throws(SeedError) -> SeedFile {
+            guard sawVersion else { throw fail(1, "expected the header '# skbdiff seed \(formatVersion)'; the file is empty") }
+            guard let target else { throw fail(1, "expected a '# target: arch=... config=... cache-line=...' line") }
+            var seedFile = SeedFile(target: target, calls: calls, expectations: expectations, quirks: quirks,
+                                    generatorSeed: seed, iteration: iteration, divergence: divergence)
+            seedFile.lines = lines
+            seedFile.stateExpectations = stateExpectations
+            return seedFile
+        }
     }
 
     static func parseTarget(_ value: String, line: Int, file: String) throws(SeedError) -> Target {
