@@ -75,6 +75,8 @@ public struct CampaignOptions: Sendable {
     public var comparison: Differential.Comparison = .touched
     /// A fault switched on for the whole campaign (`skbdiff mutants`); nil for the real helpers.
     public var mutant: Mutant?
+    /// End each sequence with the leak check (Specs/snapshot.md, "Leaks").
+    public var checksLeaks = true
     /// Asked to stop (SIGINT, SIGTERM): the workers finish the iteration they run, and any finding
     /// in flight is shrunk and written; the report counts what ran.
     public var stop: CampaignStop?
@@ -239,6 +241,7 @@ public enum Campaign {
                     if current?.target != target {
                         let differential = Differential(target: target)
                         differential.switchOn(options.mutant)
+                        differential.checksLeaks = options.checksLeaks
                         current = (target, differential, Generator(target: target, maxOps: options.maxOps))
                     }
                     let (_, differential, generator) = current!
@@ -288,6 +291,7 @@ public enum Campaign {
                 if !differential.step(call, &result) { break }
                 previous = call
             }
+            differential.checkLeaks(&result)
         case .touched:
             for _ in 0..<length {
                 let call = generator.next(&rng, from: reference, after: previous)

@@ -9,12 +9,15 @@ public struct Divergence: Sendable {
         case fidelityPointer = "fidelity-ptr"
         /// OFF against PTR, outside the quirk catalogue.
         case representation
+        /// Allocations left after the final free of every reference.
+        case leak
 
         public var explanation: String {
             switch self {
             case .fidelityOffset: return "Swift and C disagree under OFF (NET_SKBUFF_DATA_USES_OFFSET)"
             case .fidelityPointer: return "Swift and C disagree under PTR (pointers)"
             case .representation: return "OFF and PTR disagree outside the catalogue of known quirks"
+            case .leak: return "allocations stay live after every reference was freed"
             }
         }
     }
@@ -122,6 +125,8 @@ public final class Differential {
     let comparator: RepresentationComparator
     private var views: [[ReferenceState]]
     private var outcomes: [Outcome?]
+    /// Per implementation: a call of this sequence ended in a BUG, panic or overflow there.
+    private var died: [Bool]
     private var before: [ReferenceState] = []
     /// References whose OFF and PTR states are no longer compared in this sequence (a quirk after
     /// which they part ways met them, or they derive from one that it met).
@@ -164,6 +169,7 @@ public final class Differential {
             truesizeDelta: impls[swiftOff].sizing.skBuff &- impls[swiftPtr].sizing.skBuff)
         views = Array(repeating: [], count: impls.count)
         outcomes = Array(repeating: nil, count: impls.count)
+        died = Array(repeating: false, count: impls.count)
         scratch = Scratch(implementations: impls.count)
     }
 
@@ -182,6 +188,7 @@ public final class Differential {
         excluded.removeAll()
         endedPerSequence = false
         previousTouched = false
+        for i in died.indices { died[i] = false }
     }
 
     /// Run a whole sequence from an empty pool. `.touched` compares the end of the sequence too, and
@@ -194,8 +201,33 @@ public final class Differential {
             let going = comparison == .full ? step(call, &result, trace: trace) : stepTouched(call, &result)
             if !going { break }
         }
-        if comparison == .touched { finishTouched(&result) }
+        if comparison == .touched { finishTouched(&result) } else { checkLeaks(&result) }
         return result
+    }
+
+    /// Whether sequences end with the leak check (on unless switched off).
+    public var checksLeaks = true
+
+    /// On every implementation where the kernel survived the sequence (no BUG, panic or overflow
+    /// there; OFF and PTR part ways at some quirks): free every live reference, as its owner finally
+    /// would; then nothing may stay allocated (heads, data buffers, cache objects). A `leak`
+    /// divergence, at the last call, otherwise. The frees are not calls of the sequence: replay and
+    /// the shrinker end the same way.
+    public func checkLeaks(_ result: inout SequenceResult) {
+        guard checksLeaks, result.failure == nil, let last = result.calls.last else { return }
+        var left: [(name: String, count: Int)] = []
+        for (i, impl) in implementations.enumerated() where !died[i] {
+            for r in 0..<impl.referenceCount where impl.isRunnable(r) {
+                _ = impl.run(Call(.kfree_skb, target: r), pattern: 0)
+            }
+            let live = impl.liveAllocations
+            if live != 0 { left.append((impl.name, live)) }
+        }
+        guard !left.isEmpty else { return }
+        for (i, impl) in implementations.enumerated() { impl.snapshot(into: &views[i]) }
+        let field = "allocations left: " + left.map { "\($0.name) \($0.count)" }.joined(separator: ", ")
+        result.failure = Divergence(kind: .leak, step: result.calls.count - 1, call: last,
+                                    differences: [FieldDifference(reference: -1, field: field)], views: currentViews())
     }
 
     // MARK: Full comparison
@@ -213,6 +245,7 @@ public final class Differential {
         previousTouched = false
         for (i, impl) in implementations.enumerated() {
             outcomes[i] = impl.run(call, pattern: UInt32(truncatingIfNeeded: index))
+            if outcomes[i]?.freezes == true { died[i] = true }
             impl.snapshot(into: &views[i])
         }
         record(call, &result)
@@ -313,7 +346,10 @@ public final class Differential {
             }
         }
         previousTouched = false
-        for i in 0..<n { outcomes[i] = implementations[i].run(call, pattern: UInt32(truncatingIfNeeded: index)) }
+        for i in 0..<n {
+            outcomes[i] = implementations[i].run(call, pattern: UInt32(truncatingIfNeeded: index))
+            if outcomes[i]?.freezes == true { died[i] = true }
+        }
         record(call, &result)
 
         let produced = call.op.effect == .produces ? ref.referenceCount - 1 : -1
@@ -398,7 +434,10 @@ public final class Differential {
                 same = last < 0 || compareRepresentations(nil, nil, index: last, &result)
                 outcomes = saved
             }
-            if same { return }
+            if same {
+                checkLeaks(&result)
+                return
+            }
         }
         let calls = result.calls
         result = run(calls, comparison: .full)

@@ -69,6 +69,8 @@ public protocol Implementation: AnyObject {
     func sharingKeys(into keys: UnsafeMutablePointer<SharingKey>)
     /// Switch a fault on (Specs/mutants.txt) for the calls run from now on; nil switches it off.
     func switchOn(_ mutation: Mutation?)
+    /// Objects allocated and not freed: sk_buff heads and data buffers (cache objects included).
+    var liveAllocations: Int { get }
     /// How many references can take a call, and the index of the k-th of them (0-based, in order).
     var usableCount: Int { get }
     func usableReference(_ k: Int) -> Int
@@ -215,6 +217,11 @@ public final class SwiftImplementation<R: DataRepresentation>: Implementation {
     public init(target: Target) { kernel = Kernel<R>(target: target) }
 
     public func switchOn(_ mutation: Mutation?) { kernel.mutation = mutation }
+
+    public var liveAllocations: Int {
+        let live = kernel.liveObjects
+        return live.heads + live.buffers
+    }
 
     public var name: String { "swift-\(R.kind.short.lowercased())" }
     public var representation: RepresentationKind { R.kind }
@@ -398,6 +405,8 @@ public final class CImplementation: Implementation {
         skbref_world_set_mutant(world, mutation.map { CImplementation.mutantCodes[$0]! } ?? 0)
     }
 
+    public var liveAllocations: Int { Int(skbref_world_live_allocations(world)) }
+
     public static func variant(_ representation: RepresentationKind, _ config: ConfigProfile) -> skbref_variant {
         let profile = Int32(ConfigProfile.allCases.firstIndex(of: config)!)
         return skbref_variant_for(representation == .offset ? 1 : 0, profile)!.pointee
@@ -432,8 +441,6 @@ public final class CImplementation: Implementation {
         out.pointee.padding = (0, 0, 0)
         return true
     }
-    /// Allocations the world still holds, for leak tests.
-    public var liveAllocations: UInt32 { skbref_world_live_allocations(world) }
     /// Where the data arena starts, for tests.
     public var arenaBase: UInt { skbref_world_arena_base(world) }
 

@@ -50,6 +50,9 @@ struct FuzzCommand: ParsableCommand {
     @Option(help: "Plant a catalogued fault, as ID/SIDE (e.g. put-ge/c; Specs/mutants.txt), to watch the fuzzer find it.")
     var mutant: String?
 
+    @Flag(inversion: .prefixedNo, help: "End each sequence by freeing every live reference and checking that nothing stays allocated.")
+    var leakCheck = true
+
     @Flag(help: "Print nothing but findings and errors.")
     var quiet = false
 
@@ -92,6 +95,7 @@ struct FuzzCommand: ParsableCommand {
         options.maxDivergences = maxDivergences
         options.comparison = compare
         options.mutant = parsedMutant
+        options.checksLeaks = leakCheck
         // SIGINT and SIGTERM stop the campaign: the workers finish the iteration they run, a finding in
         // flight is written whole, the summary so far is printed, and the exit code is 128 + the
         // signal. A second signal ends the process at once.

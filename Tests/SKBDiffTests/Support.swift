@@ -22,6 +22,7 @@ class Forwarding: Implementation {
     func sharing(_ reference: Int) -> SharingKey { inner.sharing(reference) }
     func sharingKeys(into keys: UnsafeMutablePointer<SharingKey>) { inner.sharingKeys(into: keys) }
     func switchOn(_ mutation: Mutation?) { inner.switchOn(mutation) }
+    var liveAllocations: Int { inner.liveAllocations }
     func run(_ call: Call, pattern: UInt32) -> Outcome? { inner.run(call, pattern: pattern) }
 }
 
