@@ -129,6 +129,8 @@ enum skbref_op {
     SKBREF_OP_set_gso,
     SKBREF_OP_set_gso_type,
     SKBREF_OP_set_ip6_frag_id,
+    /* Harness, no target: the N-th kmalloc/kmem_cache_alloc from now fails (0: none). */
+    SKBREF_OP_fail_next_alloc,
     SKBREF_OP_COUNT
 };
 
@@ -277,6 +279,8 @@ struct skbref_world;
 struct skbref_world *skbref_world_create(uint32_t cache_bytes);
 /* Switch a fault on (enum skbref_mutant) for the calls run in w from now on; 0 switches it off. */
 void skbref_world_set_mutant(struct skbref_world *w, int32_t mutant);
+/* Forget a pending fail_next_alloc (the call it was for was not run). */
+void skbref_world_cancel_injected_failure(struct skbref_world *w);
 /* Frees every allocation still live (live, frozen after a BUG, or lost by the kernel code). */
 void skbref_world_reset(struct skbref_world *w);
 void skbref_world_destroy(struct skbref_world *w);

@@ -94,6 +94,7 @@ void skbref_world_reset(struct skbref_world *w)
             free(w->blocks[i].p);
     w->nblocks = 0;
     w->epoch++;
+    w->fail_countdown = 0;
     /* A new sequence: the arena starts over. Objects are zeroed as they are used, so what the pages
      * hold never matters; the used part above SKBREF_ARENA_KEEP is handed back to the kernel, so what
      * stays resident does not grow with the largest sequence seen. */
@@ -108,6 +109,11 @@ void skbref_world_reset(struct skbref_world *w)
 void skbref_world_set_mutant(struct skbref_world *w, int32_t mutant)
 {
     w->mutant = mutant;
+}
+
+void skbref_world_cancel_injected_failure(struct skbref_world *w)
+{
+    w->fail_countdown = 0;
 }
 
 static const char *const skbref_mutant_names[] = {
@@ -342,6 +348,7 @@ static const char *const skbref_op_names[] = {
     "set_gso",
     "set_gso_type",
     "set_ip6_frag_id",
+    "fail_next_alloc",
 };
 _Static_assert(sizeof(skbref_op_names) / sizeof(skbref_op_names[0]) == SKBREF_OP_COUNT,
                "one name per enum skbref_op");

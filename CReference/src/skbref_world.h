@@ -82,6 +82,7 @@ struct skbref_world {
     int32_t fail_kind;              /* enum skbref_kind of the BUG/panic/overflow that jumped */
     int64_t fail_value;             /* enum skbref_bug for SKBREF_BUG, else 0 */
     int32_t mutant;                 /* enum skbref_mutant switched on, or 0 */
+    uint32_t fail_countdown;        /* not 0: the allocation that brings it to 0 fails */
 };
 
 /* A zero-filled calloc'd block of size bytes (sk_buff heads and fclone pairs), or NULL. */

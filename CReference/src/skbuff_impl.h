@@ -166,10 +166,22 @@ static const struct kmem_cache skbuff_head_cache[1] = {{"skbuff_head_cache", siz
 static const struct kmem_cache skbuff_fclone_cache[1] = {
     {"skbuff_fclone_cache", 2 * sizeof(struct sk_buff) + sizeof(atomic_t), 0}};
 
+/* Allocation-failure injection (fail_next_alloc): this allocation is the one that fails. Counted
+ * before anything else an allocation checks, as the Swift model does. */
+static int skbref_allocation_fails(void)
+{
+    struct skbref_world *w = skbref_current;
+    if (!w->fail_countdown)
+        return 0;
+    return --w->fail_countdown == 0;
+}
+
 /* kmem_cache_alloc: a zeroed object of the cache, or NULL. */
 static void *kmem_cache_alloc(const struct kmem_cache *cachep, gfp_t flags)
 {
     (void)flags;
+    if (skbref_allocation_fails())
+        return NULL;
     if (cachep->data_arena)
         return skbref_world_arena_alloc(skbref_current, cachep->size);
     return skbref_world_alloc(skbref_current, cachep->size);
@@ -190,6 +202,8 @@ static void kmem_cache_free(const struct kmem_cache *cachep, void *objp)
 static void *kmalloc(size_t size, gfp_t flags)
 {
     (void)flags;
+    if (skbref_allocation_fails())
+        return NULL;
     if (size > KMALLOC_MAX_SIZE)
         return NULL;
     return skbref_world_arena_alloc(skbref_current, size);
@@ -1220,7 +1234,7 @@ static void skbref_run(const struct skbref_call *call, struct skbref_result *r)
 
     /* Harness checks: every operation after the allocators needs a target of this world (kfree_skb
      * takes NULL, as in the kernel). */
-    if (call->op > SKBREF_OP_alloc_skb_from_cache) {
+    if (call->op > SKBREF_OP_alloc_skb_from_cache && call->op != SKBREF_OP_fail_next_alloc) {
         BUG_ON(!skb && call->op != SKBREF_OP_kfree_skb, SKBREF_BUG_BAD_FREE);
         BUG_ON(skb && !skbref_world_owns(skbref_current, (uintptr_t)skb, sizeof(*skb)), SKBREF_BUG_BAD_FREE);
     }
@@ -1387,6 +1401,9 @@ static void skbref_run(const struct skbref_call *call, struct skbref_result *r)
     case SKBREF_OP_set_ip6_frag_id:
         skb_shinfo(skb)->ip6_frag_id = (__be32)u0;
         break;
+    case SKBREF_OP_fail_next_alloc:
+        skbref_current->fail_countdown = u0;
+        break;
     case SKBREF_OP_COUNT:
     default:
         BUG(SKBREF_BUG_BAD_FREE); /* harness: no such operation */
@@ -1408,6 +1425,9 @@ static void skbref_apply(struct skbref_world *w, const struct skbref_call *call,
         result->skb = NULL;
         result->consumed = 0;
     }
+    /* An injected failure lasts for the one call after fail_next_alloc. */
+    if (call->op != SKBREF_OP_fail_next_alloc)
+        w->fail_countdown = 0;
     skbref_current = outer;
 }
 

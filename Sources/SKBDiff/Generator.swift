@@ -56,6 +56,7 @@ public struct Generator: Sendable {
              .skb_copy_expand, .skb_cow, .skb_cow_head, .skb_pad, .skb_padto, .skb_unshare, .skb_share_check,
              .skb_get, .skb_header_release, .alloc_skb_fclone, .dev_alloc_skb, .skb_set_tail_pointer:
             return 2
+        case .fail_next_alloc: return 3
         default: return 1
         }
     }
@@ -132,6 +133,10 @@ public struct Generator: Sendable {
         case .skb_clone: return [(.kfree_skb, true), (.skb_clone, false), (.skb_header_release, false), (.skb_padto, false),
                                  (.skb_trim, true), (.pskb_expand_head, true), (.skb_cow_head, false)]
         case .kfree_skb: return [(.skb_clone, false)]
+        // An injected failure, then a helper that allocates (on the last usable reference, below).
+        case .fail_next_alloc:
+            return [.skb_clone, .skb_copy, .pskb_copy, .pskb_expand_head, .skb_realloc_headroom, .skb_copy_expand, .skb_cow,
+                    .skb_unshare, .skb_share_check, .skb_pad, .alloc_skb, .alloc_skb_fclone].map { ($0, false) }
         case .skb_reset_tail_pointer, .skb_set_tail_pointer: return [(.skb_trim, false), (.__skb_trim, false), (.skb_put, false)]
         case .skb_header_release: return [(.skb_cow_head, false), (.skb_clone, false), (.skb_cow, false)]
         case .skb_copy, .pskb_copy, .skb_copy_expand, .skb_realloc_headroom: return [(.skb_clone, true), (.pskb_expand_head, true)]
@@ -147,7 +152,10 @@ public struct Generator: Sendable {
         guard !options.isEmpty, rng.chance(30) else { return nil }
         let (op, onProduced) = options[rng.below(options.count)]
         var reference = onProduced ? (previous.op.effect == .produces ? impl.referenceCount - 1 : -1) : previous.target
-        if previous.op == .kfree_skb {
+        if previous.op == .fail_next_alloc {
+            if !op.takesTarget { return Call(op, allocationArguments(op, &rng)) }
+            reference = impl.usableCount > 0 ? impl.usableReference(impl.usableCount - 1) : -1
+        } else if previous.op == .kfree_skb {
             // The freed reference is gone: clone the first fclone original still usable, if any.
             var r = ReferenceState.zero
             reference = (0..<impl.usableCount).lazy.map { impl.usableReference($0) }
@@ -200,6 +208,9 @@ public struct Generator: Sendable {
         let sizes: [Int64] = [0, 1, 60, 100, cacheLine, 1500, 4096 - shinfo, 4096]
         func size() -> Int64 { rng.below(2000) == 0 ? kmallocEdge + Int64(rng.below(3) - 1) : near(sizes, &rng) }
         switch op {
+        case .fail_next_alloc:
+            // Mostly the next allocation or the one after (a helper's second: data after head).
+            return [rng.chance(90) ? Int64(1 + rng.below(3)) : fit(near([0, 1], &rng), .u32)]
         case .alloc_skb_from_cache:
             if rng.chance(30) {
                 // An exact fit, and one byte either side: object = SKB_DATA_ALIGN(request) + shinfo.

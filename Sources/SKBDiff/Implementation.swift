@@ -276,6 +276,8 @@ public final class SwiftImplementation<R: DataRepresentation>: Implementation {
     @_specialize(where R == OffsetRepresentation)
     @_specialize(where R == PointerRepresentation)
     public func run(_ call: Call, pattern: UInt32) -> Outcome? {
+        // An injected failure lasts for the one call after fail_next_alloc, run or not.
+        defer { if call.op != .fail_next_alloc { kernel.failCountdown = 0 } }
         guard let target = pool.target(of: call) else { return nil }
         var produced: SKB?
         var consumed = false
@@ -375,6 +377,7 @@ public final class SwiftImplementation<R: DataRepresentation>: Implementation {
         case .set_gso: try k.set_gso(target!, call.u32(0), call.u32(1)); return .ok(0)
         case .set_gso_type: try k.set_gso_type(target!, call.u32(0)); return .ok(0)
         case .set_ip6_frag_id: try k.set_ip6_frag_id(target!, call.u32(0)); return .ok(0)
+        case .fail_next_alloc: k.failCountdown = call.u32(0); return .ok(0)
         }
     }
 }
@@ -450,7 +453,11 @@ public final class CImplementation: Implementation {
     }
 
     public func run(_ call: Call, pattern: UInt32) -> Outcome? {
-        guard let target = pool.target(of: call) else { return nil }
+        guard let target = pool.target(of: call) else {
+            // The call fail_next_alloc was for is not run: the failure is forgotten (apply does it otherwise).
+            skbref_world_cancel_injected_failure(world)
+            return nil
+        }
         var c = skbref_call(op: CImplementation.opCodes[call.op.rawValue], pattern: pattern, skb: target, arg: (call.arg0, call.arg1))
         var r = skbref_result()
         variant.apply!(world, &c, &r)

@@ -59,6 +59,8 @@ public enum Operation: Int, CaseIterable, Sendable, Hashable {
     case skb_mac_header_was_set, skb_reset_tail_pointer, skb_set_tail_pointer, skb_tail_pointer, skb_end_pointer
     // Not helpers: fields drivers and the stack write directly.
     case set_csum, set_mac_len, set_gso, set_gso_type, set_ip6_frag_id
+    // Not a helper: allocation-failure injection.
+    case fail_next_alloc
 
     public var name: String { info.name }
 
@@ -136,6 +138,8 @@ public enum Operation: Int, CaseIterable, Sendable, Hashable {
            "driver: skb_shinfo(skb)->gso_size, gso_segs (16 bits each)"),
         op("set_gso_type", [("gso_type", .u32)], .void, .none, "driver: skb_shinfo(skb)->gso_type (16 bits)"),
         op("set_ip6_frag_id", [("ip6_frag_id", .u32)], .void, .none, "IPv6 fragmentation: skb_shinfo(skb)->ip6_frag_id"),
+        op("fail_next_alloc", target: false, [("n", .u32)], .void, .none,
+           "harness: the n-th kmalloc/kmem_cache_alloc of the next call fails (1: its first; 0: none)"),
     ]
 }
 

@@ -9,7 +9,7 @@ extension Kernel {
     /// fields before tail zeroed, truesize = aligned size + sizeof(struct sk_buff).
     @inlinable
     public func __alloc_skb(_ size: UInt32, fclone: Bool) throws(KernelStop) -> SKB? {
-        let skb = kmemCacheAlloc(count: fclone ? 2 : 1)
+        guard let skb = kmemCacheAlloc(count: fclone ? 2 : 1) else { return nil }
         let size = SKB_DATA_ALIGN(size)
         guard let buffer = kmalloc(withSharedInfo(Int64(size))) else {
             try kmemCacheFree(skb, count: fclone ? 2 : 1)
@@ -68,10 +68,16 @@ extension Kernel {
     @inlinable
     public func alloc_skb_from_cache(objectSize: UInt32, _ size: UInt32) throws(KernelStop) -> SKB? {
         guard UInt64(objectSize) <= Kernel.kmallocMaxSize else { return nil }
-        let skb = kmemCacheAlloc(count: 1)
+        guard let skb = kmemCacheAlloc(count: 1) else { return nil }
         let size = SKB_DATA_ALIGN(size)
-        guard UInt64(size) + UInt64(shinfoSize) <= UInt64(objectSize) else { throw .overflow }
-        guard let buffer = kmalloc(UInt64(objectSize)) else { return nil }
+        guard UInt64(size) + UInt64(shinfoSize) <= UInt64(objectSize) else {
+            try kmemCacheFree(skb, count: 1)
+            throw .overflow
+        }
+        guard let buffer = kmalloc(UInt64(objectSize)) else {
+            try kmemCacheFree(skb, count: 1)
+            return nil
+        }
         try initialiseHead(skb, buffer: buffer, size: size)
         if mutated(.fromCacheTruesize) { update(skb) { $0.truesize = objectSize &+ sizing.skBuff } }
         return skb
@@ -319,7 +325,8 @@ extension Kernel {
             update(n) { $0.fclone = .clone }
             slots[Int(skb.index)].fcloneRef &+= 1
         } else {
-            n = kmemCacheAlloc(count: 1)
+            guard let head = kmemCacheAlloc(count: 1) else { return nil }
+            n = head
             update(n) { $0.fclone = .unavailable }
         }
         return try __skb_clone(n, skb)

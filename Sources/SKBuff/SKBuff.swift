@@ -211,6 +211,10 @@ public final class Kernel<R: DataRepresentation> {
     @usableFromInline var writes: UInt64 = 0
     /// The fault switched on, if any (`Mutation`); nil runs the helpers as the kernel has them.
     public var mutation: Mutation?
+    /// Allocation-failure injection: when not 0, the allocation (kmalloc or kmem_cache_alloc) that
+    /// brings it down to 0 fails. Counted before anything else an allocation checks. The harness
+    /// sets it for one call (fail_next_alloc) and clears it after.
+    public var failCountdown: UInt32 = 0
     /// The bytes of every buffer of the sequence, bump-allocated as the simulated addresses are (an
     /// object at address a is at arena offset a - PAGE_OFFSET). Reserved whole (arenaSize, address space
     /// only) and never moved: a page is memory once a byte of it is written.
@@ -254,6 +258,7 @@ public final class Kernel<R: DataRepresentation> {
     @_specialize(where R == OffsetRepresentation)
     @_specialize(where R == PointerRepresentation)
     public func reset() {
+        failCountdown = 0
         slots.removeAll(keepingCapacity: true)
         buffers.removeAll(keepingCapacity: true)
         let used = Int(nextAddress &- arch.pageOffset)
@@ -284,9 +289,19 @@ public final class Kernel<R: DataRepresentation> {
 
     // MARK: Kernel services: slab, kmalloc, checked memory
 
-    /// kmem_cache_alloc from skbuff_head_cache (count 1) or skbuff_fclone_cache (count 2).
+    /// This allocation is the one injected to fail (`failCountdown`).
     @inlinable
-    func kmemCacheAlloc(count: Int) -> SKB {
+    func allocationFails() -> Bool {
+        guard failCountdown != 0 else { return false }
+        failCountdown -= 1
+        return failCountdown == 0
+    }
+
+    /// kmem_cache_alloc from skbuff_head_cache (count 1) or skbuff_fclone_cache (count 2); nil when
+    /// the allocation is injected to fail.
+    @inlinable
+    func kmemCacheAlloc(count: Int) -> SKB? {
+        if allocationFails() { return nil }
         let index = Int32(slots.count)
         for _ in 0..<count { slots.append(HeadSlot()) }
         return SKB(index: index)
@@ -306,6 +321,7 @@ public final class Kernel<R: DataRepresentation> {
     /// arena (Specs/snapshot.md).
     @inlinable
     func kmalloc(_ size: UInt64) -> Int32? {
+        if allocationFails() { return nil }
         guard size <= Kernel.kmallocMaxSize, nextAddress - arch.pageOffset + size <= Kernel.arenaSize else { return nil }
         let base = nextAddress
         let offset = Int(base &- arch.pageOffset)
