@@ -499,8 +499,9 @@ static struct sk_buff *dev_alloc_skb(unsigned int length)
 
 /**
  * alloc_skb_from_cache - 2.6.18's helper on the 2.6.24 structure (spec 1 and 8): head from the head
- * cache, the buffer an object of cp, ip6_frag_id left alone. 2.6.18 did not check that the object holds
- * SKB_DATA_ALIGN(size) + shinfo; the model reports that as overflow and produces no skb.
+ * cache, then the buffer, an object of cp; ip6_frag_id left alone. 2.6.18 did not check that the
+ * object holds SKB_DATA_ALIGN(size) + shinfo; the model reports that, after both allocations, as
+ * overflow and produces no skb.
  */
 static struct sk_buff *alloc_skb_from_cache(const struct kmem_cache *cp, unsigned int size, gfp_t gfp_mask)
 {
@@ -512,15 +513,15 @@ static struct sk_buff *alloc_skb_from_cache(const struct kmem_cache *cp, unsigne
     if (!skb)
         return NULL;
     size = SKB_DATA_ALIGN(size);
-    if ((uint64_t)size + sizeof(struct skb_shared_info) > cp->size) {
-        kmem_cache_free(skbuff_head_cache, skb);
-        skbref_overflow();
-    }
     data = kmem_cache_alloc(cp, gfp_mask);
     if (!data) {
         kmem_cache_free(skbuff_head_cache, skb);
         return NULL;
     }
+    /* The shared info at data + size would overrun the object: the kernel's overrun is the model's
+     * overflow, with the head and the object left allocated as the kernel left them. */
+    if ((uint64_t)size + sizeof(struct skb_shared_info) > cp->size)
+        skbref_overflow();
     /* ip6_frag_id is left as it was: 2.6.18 did not initialise it (spec section 1). */
     shinfo = skb_init_fresh(skb, data, size);
     if (MUTANT(from_cache_truesize))
@@ -1250,9 +1251,9 @@ static void skbref_run(const struct skbref_call *call, struct skbref_result *r)
         skbref_skb_result(r, dev_alloc_skb(u0));
         break;
     case SKBREF_OP_alloc_skb_from_cache: {
-        /* kmem_cache_create of an object size above KMALLOC_MAX_SIZE fails (Specs/snapshot.md). */
+        /* kmem_cache_create of an object size of 0 or above KMALLOC_MAX_SIZE fails (Specs/snapshot.md). */
         struct kmem_cache cache = {"skbref_from_cache", u0, 1};
-        skbref_skb_result(r, u0 > KMALLOC_MAX_SIZE ? NULL : alloc_skb_from_cache(&cache, u1, GFP_ATOMIC));
+        skbref_skb_result(r, u0 == 0 || u0 > KMALLOC_MAX_SIZE ? NULL : alloc_skb_from_cache(&cache, u1, GFP_ATOMIC));
         break;
     }
     case SKBREF_OP_skb_reserve:

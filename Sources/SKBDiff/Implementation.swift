@@ -308,18 +308,20 @@ public final class SwiftImplementation<R: DataRepresentation>: Implementation {
             return skb == nil ? .null : .ok(0)
         }
         func errno(_ v: Int32) -> Outcome { v < 0 ? .error(Int64(v)) : .ok(Int64(v)) }
-        func at(_ p: Address) -> Outcome { .ok(k.offset(p, in: target!)) }
+        // A returned pointer that is address 0 (pointer arithmetic wrapped there, on i386) is the
+        // NULL the kernel's caller receives (Specs/snapshot.md, "One call").
+        func at(_ p: Address) -> Outcome { p == 0 ? .null : .ok(k.offset(p, in: target!)) }
         func put(_ p: Address, _ len: UInt32) throws(KernelStop) -> Outcome {
             let start = k.offset(p, in: target!)
             // A put whose tail wrapped backwards (quirk 3) writes nothing.
             if k.offsets(target!).tail >= start {
                 try k.fillPattern(target!, start: start, count: len, pattern: pattern)
             }
-            return .ok(start)
+            return at(p)
         }
         func push(_ p: Address, _ len: UInt32) throws(KernelStop) -> Outcome {
             try k.fillPattern(target!, start: k.offset(p, in: target!), count: len, pattern: pattern)
-            return .ok(k.offset(p, in: target!))
+            return at(p)
         }
         switch call.op {
         case .alloc_skb: return skbResult(try k.alloc_skb(call.u32(0)))

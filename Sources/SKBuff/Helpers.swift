@@ -63,21 +63,20 @@ extension Kernel {
     }
 
     /// alloc_skb_from_cache (2.6.18) on the 2.6.24 structure (section 8): the buffer is an object of a
-    /// cache of `objectSize` bytes; a request that does not fit is `overflow` instead of the silent
-    /// overrun 2.6.18 did; a cache larger than KMALLOC_MAX_SIZE cannot be created (NULL).
+    /// cache of `objectSize` bytes, taken after the head as the kernel takes it; a request whose
+    /// shared info does not fit in the object is then `overflow` (where 2.6.18 overran it silently),
+    /// with the head and the object still allocated, as the kernel left them; a cache larger than
+    /// KMALLOC_MAX_SIZE, or of 0-byte objects, cannot be created (NULL).
     @inlinable
     public func alloc_skb_from_cache(objectSize: UInt32, _ size: UInt32) throws(KernelStop) -> SKB? {
-        guard UInt64(objectSize) <= Kernel.kmallocMaxSize else { return nil }
+        guard objectSize != 0, UInt64(objectSize) <= Kernel.kmallocMaxSize else { return nil }
         guard let skb = kmemCacheAlloc(count: 1) else { return nil }
         let size = SKB_DATA_ALIGN(size)
-        guard UInt64(size) + UInt64(shinfoSize) <= UInt64(objectSize) else {
-            try kmemCacheFree(skb, count: 1)
-            throw .overflow
-        }
         guard let buffer = kmalloc(UInt64(objectSize)) else {
             try kmemCacheFree(skb, count: 1)
             return nil
         }
+        guard UInt64(size) + UInt64(shinfoSize) <= UInt64(objectSize) else { throw .overflow }
         try initialiseHead(skb, buffer: buffer, size: size)
         if mutated(.fromCacheTruesize) { update(skb) { $0.truesize = objectSize &+ sizing.skBuff } }
         return skb
