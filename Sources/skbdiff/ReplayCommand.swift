@@ -23,6 +23,13 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Print every implementation's snapshot after every call.")
     var trace = false
 
+    @Flag(help: """
+        After every call, draw each live reference's buffer (Figure 12-7 of the book): headroom, \
+        data, tailroom and shared info over one bar, head/data/tail/end and the headers at their \
+        offsets, values off the bar as arrows. Colour on a terminal unless NO_COLOR is set.
+        """)
+    var draw = false
+
     func run() throws {
         let files: [String]
         do { files = try Replay.files(paths) } catch { printError(error.description); throw ExitCode(2) }
@@ -31,7 +38,13 @@ struct ReplayCommand: ParsableCommand {
             let verdict: Replay.Verdict
             do {
                 let seed = try Replay.load(file)
-                if trace {
+                if draw {
+                    let colour = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+                    let shinfo = Int64(KernelStructs.sharedInfo(arch: seed.target.arch).size)
+                    verdict = try Replay.run(seed, path: file) { index, call, views in
+                        print(Diagram.step(index, call, views, shinfo: { _ in shinfo }, colour: colour))
+                    }
+                } else if trace {
                     verdict = try Replay.run(seed, path: file) { index, call, views in printStep(index, call, views) }
                 } else {
                     verdict = try Replay.run(seed, path: file)
