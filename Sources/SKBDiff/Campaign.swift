@@ -312,6 +312,14 @@ public enum Campaign {
         var finding = Finding(iteration: i, seedFile: seed, failure: final, path: nil)
         if let dir = options.outDirectory {
             finding.path = try? FindingWriter.write(seed, kind: final.kind, to: dir)
+            if let path = finding.path {
+                // A picture of the diverging step beside it: the two disagreeing implementations.
+                let header = ["skbdiff finding: \(Report.oneLine(final))", "target \(seed.target); the shrunk sequence:"]
+                    + calls.enumerated().map { "  [\($0.offset)] \(SeedFile.render($0.element))" }
+                let shinfo = Int64(KernelStructs.sharedInfo(arch: seed.target.arch).size)
+                try? FindingWriter.writeAtomically(Diagram.svg(header: header, rows: Diagram.findingRows(final), shinfo: shinfo),
+                                                   to: (path as NSString).deletingPathExtension + ".svg")
+            }
         }
         return finding
     }
@@ -392,12 +400,17 @@ public enum FindingWriter {
         let hash = Array(key.utf8).withUnsafeBytes { PacketBytes.digest($0) }
         let name = "\(kind.rawValue)-\(String(hash, radix: 16)).\(SeedFile.fileExtension)"
         let path = (dir as NSString).appendingPathComponent(name)
+        try writeAtomically(text, to: path)
+        return path
+    }
+
+    /// Written whole or not at all: to a temporary name, then renamed.
+    public static func writeAtomically(_ text: String, to path: String) throws {
         let tmp = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UInt64.random(in: 0...UInt64.max))"
         try Data(text.utf8).write(to: URL(fileURLWithPath: tmp))
         if rename(tmp, path) != 0 {
             try? FileManager.default.removeItem(atPath: tmp)
             throw CocoaError(.fileWriteUnknown)
         }
-        return path
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import SKBuff
 
 /// Figure 12-7 of the book chapter, as text: one reference's buffer as a bar scaled to `end` plus the
@@ -145,5 +146,170 @@ public enum Diagram {
         var t = Substring(s)
         while t.last == " " { t.removeLast() }
         return String(t)
+    }
+}
+
+// MARK: SVG
+
+extension Diagram {
+    /// One row of an SVG drawing: a caption and the references to draw under it, each from one
+    /// implementation, with the fields to highlight (`"skbN field"`, `"outcome"`).
+    public struct Row: Sendable {
+        public var caption: String
+        public var step: Int
+        public var references: [(implementation: String, state: ReferenceState)]
+        public var highlighted: Set<String>
+
+        public init(caption: String, step: Int, references: [(implementation: String, state: ReferenceState)], highlighted: Set<String> = []) {
+            self.caption = caption
+            self.step = step
+            self.references = references
+            self.highlighted = highlighted
+        }
+    }
+
+    /// The rows of a replay: per step, each live reference as Swift OFF sees it, and as PTR sees it
+    /// where a quirk makes it differ (as `step` draws them in text).
+    public static func rows(_ steps: [(index: Int, call: Call, views: [Divergence.View])]) -> [Row] {
+        steps.map { index, call, views in
+            let off = views.first { $0.name == "swift-off" } ?? views[0]
+            let ptr = views.first { $0.name == "swift-ptr" }
+            var refs: [(implementation: String, state: ReferenceState)] = []
+            for r in off.references {
+                refs.append((off.name, r))
+                if let p = ptr?.references.first(where: { $0.reference == r.reference }) {
+                    var same = r.state.adoptingNeverSetHeaders(of: p.state)
+                    same.truesize = r.state.truesize
+                    if same != r.state || p.frozen != r.frozen { refs.append((ptr!.name, p)) }
+                }
+            }
+            return Row(caption: "[\(index)] \(SeedFile.render(call)) => \(off.outcome.map(SeedFile.render) ?? "not run")",
+                       step: index, references: refs)
+        }
+    }
+
+    /// A finding's diverging step: the two implementations that disagree, one above the other, with
+    /// the differing fields in red.
+    public static func findingRows(_ d: Divergence) -> [Row] {
+        let names: [String]
+        switch d.kind {
+        case .fidelityOffset: names = ["swift-off", "c-off"]
+        case .fidelityPointer: names = ["swift-ptr", "c-ptr"]
+        case .representation, .leak: names = ["swift-off", "swift-ptr"]
+        }
+        let highlighted = Set(d.differences.map { $0.reference < 0 ? $0.field : "skb\($0.reference) \($0.field)" })
+        return names.compactMap { name in
+            guard let v = d.views.first(where: { $0.name == name }) else { return nil }
+            let caption = "\(name): [\(d.step)] \(SeedFile.render(d.call)) => \(v.outcome.map(SeedFile.render) ?? "not run")"
+            return Row(caption: caption, step: d.step, references: v.references.map { (name, $0) }, highlighted: highlighted)
+        }
+    }
+
+    /// An SVG document: `header` lines of text, then the rows, each reference a `<g class="reference">`
+    /// with its bar, markers, offsets and headers.
+    public static func svg(header: [String], rows: [Row], shinfo: Int64) -> String {
+        let width = 900.0, barX = 40.0, barWidth = 760.0
+        var y = 24.0
+        var body = ""
+        for line in header {
+            body += "<text x=\"10\" y=\"\(y)\" class=\"head\">\(escape(line))</text>\n"
+            y += 18
+        }
+        for row in rows {
+            y += 12
+            let captionClass = row.highlighted.contains("outcome") ? "caption diff" : "caption"
+            body += "<text x=\"10\" y=\"\(y)\" class=\"\(captionClass)\">\(escape(row.caption))</text>\n"
+            y += 10
+            for (impl, r) in row.references {
+                body += reference(r, implementation: impl, step: row.step, highlighted: row.highlighted, shinfo: shinfo,
+                                  x: barX, y: y, width: barWidth)
+                y += 92
+            }
+        }
+        let style = """
+            text { font-family: monospace; font-size: 12px; fill: #222 }
+            .head { font-weight: bold } .caption { font-weight: bold } .diff { fill: #c00; font-weight: bold }
+            .headroom { fill: #ccc } .data { fill: #6c6 } .tailroom { fill: #cde } .shinfo { fill: #69c }
+            .marker { stroke: #000; stroke-width: 2 } .marker.diff { stroke: #c00 } .header { fill: #a50 }
+            """
+        return """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(y + 20))" viewBox="0 0 \(Int(width)) \(Int(y + 20))">
+            <style>\(style)</style>
+            <rect width="100%" height="100%" fill="white"/>
+            \(body)</svg>
+
+            """
+    }
+
+    static func reference(_ r: ReferenceState, implementation: String, step: Int, highlighted: Set<String>, shinfo: Int64,
+                          x: Double, y: Double, width: Double) -> String {
+        let s = r.state
+        let total = Double(max(s.end, 0) + shinfo)
+        func px(_ v: Int64) -> Double? {
+            guard v >= 0, Double(v) <= total, total > 0 else { return nil }
+            return x + Double(v) / total * width
+        }
+        func hot(_ field: String) -> Bool { highlighted.contains("skb\(r.reference) \(field)") }
+        var g = "<g class=\"reference\" data-step=\"\(step)\" data-reference=\"\(r.reference)\" data-implementation=\"\(implementation)\">\n"
+        let fields: [(String, String)] = [("len", "\(s.len)"), ("truesize", "\(s.truesize)"), ("users", "\(s.users)"),
+                                          ("dataref", dataref(s.dataref)), ("cloned", s.cloned ? "1" : "0"), ("nohdr", s.nohdr ? "1" : "0")]
+        var title = "<tspan>skb\(r.reference) (\(escape(implementation)))\(r.frozen ? " FROZEN" : "")</tspan>"
+        for (name, value) in fields {
+            title += "<tspan\(hot(name) ? " class=\"diff\"" : "")>  \(name) \(escape(value))</tspan>"
+        }
+        g += "<text x=\"\(x)\" y=\"\(y + 12)\">\(title)</text>\n"
+        let barY = y + 36, barH = 18.0
+        func rect(_ from: Int64, _ to: Int64, _ cls: String) {
+            let a = max(from, 0), b = min(to, Int64(total))
+            guard a < b, let xa = px(a), let xb = px(b) else { return }
+            g += "<rect class=\"\(cls)\" x=\"\(fmt(xa))\" y=\"\(barY)\" width=\"\(fmt(xb - xa))\" height=\"\(barH)\"/>\n"
+        }
+        rect(0, s.end, "tailroom")
+        rect(s.end, s.end + shinfo, "shinfo")
+        if s.data >= 0 { rect(0, min(s.data, s.end), "headroom") }
+        if s.data < s.tail { rect(s.data, min(s.tail, s.end), "data") }
+        var offBar: [String] = []
+        var lastLabel = -Double.infinity
+        for (name, value) in [("head", Int64(0)), ("data", s.data), ("tail", s.tail), ("end", s.end)] {
+            let cls = hot(name) ? "marker diff" : "marker"
+            guard let p = px(value) else {
+                offBar.append(value < 0 ? "← \(name) \(value)" : "\(name) \(value) →")
+                continue
+            }
+            g += "<line class=\"\(cls)\" x1=\"\(fmt(p))\" y1=\"\(barY - 4)\" x2=\"\(fmt(p))\" y2=\"\(barY + barH + 4)\"/>\n"
+            let lx = max(p, lastLabel + 70)
+            lastLabel = lx
+            g += "<text x=\"\(fmt(lx))\" y=\"\(barY - 8)\"\(hot(name) ? " class=\"diff\"" : "")>\(name) \(value)</text>\n"
+        }
+        var legend: [String] = []
+        var letters: [Double] = []
+        for (letter, name, position) in [("M", "mac_header", s.mac), ("N", "network_header", s.network), ("T", "transport_header", s.transport)] {
+            switch position {
+            case let .offset(o):
+                if let p = px(o) {
+                    // Letters at the same offset side by side.
+                    let lx = p - 4 + 9 * Double(letters.filter { abs($0 - p) < 9 }.count)
+                    letters.append(p)
+                    g += "<text class=\"header\" x=\"\(fmt(lx))\" y=\"\(barY + barH + 16)\">\(letter)</text>\n"
+                } else {
+                    offBar.append(o < 0 ? "← \(name) \(o)" : "\(name) \(o) →")
+                }
+                legend.append("\(letter) \(name) \(o)")
+            case .unset: legend.append("\(name) unset")
+            case .wild: legend.append("\(name) wild →")
+            }
+        }
+        let legendClass = hot("mac_header") || hot("network_header") || hot("transport_header") ? " class=\"diff\"" : ""
+        g += "<text x=\"\(x)\" y=\"\(barY + barH + 32)\"\(legendClass)>\(escape(legend.joined(separator: "   ")))"
+        if !offBar.isEmpty { g += "   off the bar: " + escape(offBar.joined(separator: "  ")) }
+        g += "</text>\n</g>\n"
+        return g
+    }
+
+    static func fmt(_ v: Double) -> String { String(format: "%.1f", v) }
+
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 }

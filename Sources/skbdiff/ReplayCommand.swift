@@ -30,15 +30,30 @@ struct ReplayCommand: ParsableCommand {
         """)
     var draw = false
 
+    @Option(help: "Draw the sequence as SVG to this file: one row per step, every live reference's buffer (one seed file).")
+    var svg: String?
+
+    func validate() throws {
+        if svg != nil && paths.count != 1 { throw ValidationError("--svg draws one seed file; found \(paths.count) paths") }
+    }
+
     func run() throws {
         let files: [String]
         do { files = try Replay.files(paths) } catch { printError(error.description); throw ExitCode(2) }
+        if svg != nil && files.count != 1 { printError("--svg draws one seed file; \(paths[0]) holds \(files.count)"); throw ExitCode(2) }
         var diverged = 0
         for file in files {
             let verdict: Replay.Verdict
+            var svgText: String?
             do {
                 let seed = try Replay.load(file)
-                if draw {
+                if let svg {
+                    var steps: [(index: Int, call: Call, views: [Divergence.View])] = []
+                    verdict = try Replay.run(seed, path: file) { index, call, views in steps.append((index, call, views)) }
+                    let shinfo = Int64(KernelStructs.sharedInfo(arch: seed.target.arch).size)
+                    let header = ["skbdiff replay \(file)", "target \(seed.target)"]
+                    svgText = Diagram.svg(header: header, rows: Diagram.rows(steps), shinfo: shinfo)
+                } else if draw {
                     let colour = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
                     let shinfo = Int64(KernelStructs.sharedInfo(arch: seed.target.arch).size)
                     verdict = try Replay.run(seed, path: file) { index, call, views in
@@ -52,6 +67,12 @@ struct ReplayCommand: ParsableCommand {
             } catch {
                 printError(error.description)
                 throw ExitCode(2)
+            }
+            if let svg, let svgText {
+                do { try FindingWriter.writeAtomically(svgText, to: svg) } catch {
+                    printError("\(svg): cannot write the SVG: \(error.localizedDescription)")
+                    throw ExitCode(2)
+                }
             }
             let quirks = verdict.result.quirks.isEmpty ? "" : " (quirks: \(verdict.result.quirks.joined(separator: " ")))"
             if verdict.agrees {

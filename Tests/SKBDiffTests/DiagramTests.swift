@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import SKBDiff
 import SKBuff
 import Testing
@@ -41,5 +44,63 @@ struct DiagramTests {
         #expect(last.contains("M mac 10  N network 24  T transport 44"))
         let coloured = try drawn("book-tcp-ip", colour: true)
         #expect(coloured != text && coloured.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression) == text)
+    }
+}
+
+/// The SVG drawings: well-formed XML (Foundation's XMLParser), one group per reference per step.
+@Suite("SVG drawings")
+struct SVGTests {
+    /// Counts the <g class="reference"> groups and collects their steps.
+    final class Groups: NSObject, XMLParserDelegate {
+        var steps: [Int] = []
+        var diffs = 0
+        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                    attributes: [String: String] = [:]) {
+            if name == "g", attributes["class"] == "reference" { steps.append(Int(attributes["data-step"] ?? "") ?? -1) }
+            if attributes["class"]?.contains("diff") == true { diffs += 1 }
+        }
+    }
+
+    func parse(_ text: String) throws -> Groups {
+        let parser = XMLParser(data: Data(text.utf8))
+        let groups = Groups()
+        parser.delegate = groups
+        #expect(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
+        return groups
+    }
+
+    @Test(arguments: ["book-tcp-ip", "header-cloned-quirk10", "put-wrap"])
+    func aReplayIsOneGroupPerReferencePerStep(_ seedName: String) throws {
+        let path = specs.appendingPathComponent("seeds/\(seedName).skb").path
+        let seed = try Replay.load(path)
+        var steps: [(index: Int, call: Call, views: [Divergence.View])] = []
+        _ = try Replay.run(seed, path: path) { steps.append(($0, $1, $2)) }
+        let rows = Diagram.rows(steps)
+        let groups = try parse(Diagram.svg(header: ["replay"], rows: rows, shinfo: 312))
+        #expect(groups.steps == rows.flatMap { row in row.references.map { _ in row.step } })
+        // Each step draws every live reference: the Swift OFF view's count, PTR's too where it differs.
+        #expect(rows.count == seed.calls.count && rows.allSatisfy { !$0.references.isEmpty })
+    }
+
+    /// A campaign writes an .svg beside every finding: both disagreeing implementations, the differing
+    /// field highlighted, the sequence as text.
+    @Test func everyFindingHasItsPicture() throws {
+        try withTemporaryDirectory { dir in
+            var options = CampaignOptions()
+            options.iterations = 512
+            options.seed = 3
+            options.target = Target()
+            options.mutant = Mutant(.reserveLen, .swift)
+            options.maxDivergences = 1
+            options.outDirectory = dir
+            let report = try Campaign.run(options)
+            let finding = try #require(report.findings.first)
+            let svgPath = (try #require(finding.path) as NSString).deletingPathExtension + ".svg"
+            let text = try String(contentsOfFile: svgPath, encoding: .utf8)
+            let groups = try parse(text)
+            let refs = finding.failure.views.first { $0.name == "swift-off" }?.references.count ?? 0
+            #expect(groups.steps.count == 2 * refs && groups.diffs > 0)
+            #expect(text.contains("swift-off") && text.contains("c-off") && text.contains(SeedFile.render(finding.seedFile.calls[0])))
+        }
     }
 }
