@@ -95,7 +95,14 @@ public enum Diagram {
         for h in headers {
             switch h.position {
             case let .offset(o):
-                if let c = col(o) { under[left + c] = h.letter } else { offBar.append(o < 0 ? "<- \(h.name) \(o)" : "\(h.name) \(o) ->") }
+                if let c = col(o) {
+                    // Letters at the same offset side by side.
+                    var at = left + c
+                    while at < under.count - 1 && under[at] != " " { at += 1 }
+                    under[at] = h.letter
+                } else {
+                    offBar.append(o < 0 ? "<- \(h.name) \(o)" : "\(h.name) \(o) ->")
+                }
                 legend.append("\(h.letter) \(h.name) \(o)")
             case .unset: legend.append("\(h.name) unset")
             case .wild: legend.append("\(h.name) wild ->")
