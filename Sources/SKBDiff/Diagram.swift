@@ -131,18 +131,20 @@ public enum Diagram {
         if let ptr, ptr.outcome != off.outcome { out += " (PTR: \(ptr.outcome.map(SeedFile.render) ?? "not run"))" }
         out += "\n"
         for r in off.references {
-            // PTR's view, when it differs beyond truesize (sizeof(struct sk_buff)) and a never-set
-            // header (offset 0 under OFF, NULL under PTR).
-            var differing: ReferenceState?
-            if let p = ptr?.references.first(where: { $0.reference == r.reference }) {
-                var same = r.state.adoptingNeverSetHeaders(of: p.state)
-                same.truesize = r.state.truesize
-                if same != r.state || p.frozen != r.frozen { differing = p }
-            }
+            let differing = ptrDiffering(r, ptr)
             out += text(r, shinfo: shinfo(.offset), label: differing == nil ? nil : "OFF", colour: colour, width: width) + "\n"
             if let differing { out += text(differing, shinfo: shinfo(.pointer), label: "PTR", colour: colour, width: width) + "\n" }
         }
         return out
+    }
+
+    /// PTR's view of a reference, when it differs from OFF's beyond truesize (sizeof(struct sk_buff))
+    /// and a never-set header (offset 0 under OFF, NULL under PTR): a quirk made them part.
+    static func ptrDiffering(_ r: ReferenceState, _ ptr: Divergence.View?) -> ReferenceState? {
+        guard let p = ptr?.references.first(where: { $0.reference == r.reference }) else { return nil }
+        var same = r.state.adoptingNeverSetHeaders(of: p.state)
+        same.truesize = r.state.truesize
+        return same != r.state || p.frozen != r.frozen ? p : nil
     }
 
     static func dataref(_ d: UInt32) -> String {
@@ -184,11 +186,7 @@ extension Diagram {
             var refs: [(implementation: String, state: ReferenceState)] = []
             for r in off.references {
                 refs.append((off.name, r))
-                if let p = ptr?.references.first(where: { $0.reference == r.reference }) {
-                    var same = r.state.adoptingNeverSetHeaders(of: p.state)
-                    same.truesize = r.state.truesize
-                    if same != r.state || p.frozen != r.frozen { refs.append((ptr!.name, p)) }
-                }
+                if let p = ptrDiffering(r, ptr) { refs.append(("swift-ptr", p)) }
             }
             return Row(caption: "[\(index)] \(SeedFile.render(call)) => \(off.outcome.map(SeedFile.render) ?? "not run")",
                        step: index, references: refs)

@@ -34,7 +34,9 @@ public struct Generator: Sendable {
 
     private let shinfo: Int64
     private let cacheLine: Int64
-    private let weights: [(Operation, Int)]
+    /// Each operation repeated as often as its weight, in catalogue order: a draw below the total
+    /// weight indexes it directly (the same operation a cumulative scan would give).
+    private let byWeight: [Operation]
     private static let argumentKinds: [[ArgumentKind]] = Operation.allCases.map { $0.info.arguments.map(\.kind) }
     private let totalWeight: Int
 
@@ -43,8 +45,8 @@ public struct Generator: Sendable {
         self.maxOps = maxOps
         shinfo = Int64(KernelStructs.sharedInfo(arch: target.arch).size)
         cacheLine = Int64(target.cacheLine)
-        weights = Operation.allCases.map { ($0, Generator.weight($0)) }
-        totalWeight = weights.reduce(0) { $0 + $1.1 }
+        byWeight = Operation.allCases.flatMap { Array(repeating: $0, count: Generator.weight($0)) }
+        totalWeight = byWeight.count
     }
 
     /// How often each helper is drawn: every helper is generated; the ones with boundaries more often.
@@ -169,14 +171,7 @@ public struct Generator: Sendable {
         return Call(op, target: reference, arg0: a0, arg1: a1)
     }
 
-    private func pick(_ rng: inout SplitMix64) -> Operation {
-        var x = rng.below(totalWeight)
-        for (op, w) in weights {
-            if x < w { return op }
-            x -= w
-        }
-        return .alloc_skb
-    }
+    private func pick(_ rng: inout SplitMix64) -> Operation { byWeight[rng.below(totalWeight)] }
 
     /// Bring a value into the range of its C type, as a C conversion would.
     private func fit(_ v: Int64, _ kind: ArgumentKind) -> Int64 {
