@@ -38,8 +38,12 @@ public struct TargetSpace: Hashable, Sendable, CustomStringConvertible {
 
     /// The target iteration `i` of a campaign with seed `seed` runs on.
     public func target(seed: UInt64, iteration i: UInt64) -> Target {
-        if let pinned { return pinned }
-        let targets = self.targets
+        TargetSpace.target(in: targets, seed: seed, iteration: i)
+    }
+
+    /// The same, given the space's `targets` (the campaign lists them once, not per iteration).
+    static func target(in targets: [Target], seed: UInt64, iteration i: UInt64) -> Target {
+        if targets.count == 1 { return targets[0] }
         var rng = SplitMix64(seed: seed ^ 0x7461_7267_6574_7321, iteration: i / TargetSpace.blockSize)
         return targets[Int(rng.next() % UInt64(targets.count))]
     }
@@ -226,6 +230,7 @@ public enum Campaign {
         if let dir = options.outDirectory { try FindingWriter.prepare(dir) }
         let start = DispatchTime.now()
         let jobs = max(1, min(options.jobs, max(blocks, 1)))
+        let targets = options.targets.targets
         DispatchQueue.concurrentPerform(iterations: jobs) { _ in
             // The implementations of the target the current block runs on.
             var current: (target: Target, differential: Differential, generator: Generator)?
@@ -237,7 +242,7 @@ public enum Campaign {
                 var result = SequenceResult()
                 for i in lower..<upper {
                     if options.stop?.requested == true { break }
-                    let target = options.targets.target(seed: options.seed, iteration: i)
+                    let target = TargetSpace.target(in: targets, seed: options.seed, iteration: i)
                     if current?.target != target {
                         let differential = Differential(target: target)
                         differential.switchOn(options.mutant)
@@ -284,22 +289,12 @@ public enum Campaign {
         result.removeAll()
         let reference = differential.reference
         var previous: Call?
-        switch options.comparison {
-        case .full:
-            for _ in 0..<length {
-                let call = generator.next(&rng, from: reference, after: previous)
-                if !differential.step(call, &result) { break }
-                previous = call
-            }
-            differential.checkLeaks(&result)
-        case .touched:
-            for _ in 0..<length {
-                let call = generator.next(&rng, from: reference, after: previous)
-                if !differential.stepTouched(call, &result) { break }
-                previous = call
-            }
-            differential.finishTouched(&result)
+        for _ in 0..<length {
+            let call = generator.next(&rng, from: reference, after: previous)
+            if !differential.step(call, comparison: options.comparison, &result) { break }
+            previous = call
         }
+        differential.finish(comparison: options.comparison, &result)
     }
 
     static func shrinkAndSave(_ i: UInt64, result: SequenceResult, failure: Divergence, options: CampaignOptions,

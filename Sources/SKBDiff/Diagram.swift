@@ -22,6 +22,43 @@ public enum Diagram {
         }
     }
 
+    /// What both renderers draw of one reference: regions over [0, end + shinfo), the markers and
+    /// headers that fall on the bar, and what lies off it (as text with an arrow and its value).
+    struct Layout {
+        let total: Int64
+        var regions: [(from: Int64, to: Int64, region: Region)] = []
+        var marks: [(name: String, value: Int64)] = []
+        var headers: [(letter: Character, name: String, offset: Int64)] = []
+        var legend: [String] = []
+        var offBar: [String] = []
+        var sizes: [String] = []
+
+        init(_ s: SKBState, shinfo: Int64) {
+            total = max(s.end, 0) + shinfo
+            // Later regions are drawn over earlier ones.
+            regions = [(0, s.end, .tailroom), (s.end, s.end + shinfo, .shinfo)]
+            if s.data >= 0 { regions.append((0, min(s.data, s.end), .headroom)) }
+            if s.data < s.tail { regions.append((s.data, min(s.tail, s.end), .data)) }
+            func onBar(_ v: Int64) -> Bool { v >= 0 && v <= total && total > 0 }
+            func arrow(_ name: String, _ v: Int64) -> String { v < 0 ? "<- \(name) \(v)" : "\(name) \(v) ->" }
+            for (name, value) in [("head", Int64(0)), ("data", s.data), ("tail", s.tail), ("end", s.end)] {
+                if onBar(value) { marks.append((name, value)) } else { offBar.append(arrow(name, value)) }
+            }
+            for (letter, name, position) in [(Character("M"), "mac", s.mac), ("N", "network", s.network), ("T", "transport", s.transport)] {
+                switch position {
+                case let .offset(o):
+                    if onBar(o) { headers.append((letter, name, o)) } else { offBar.append(arrow(name, o)) }
+                    legend.append("\(letter) \(name) \(o)")
+                case .unset: legend.append("\(name) unset")
+                case .wild: legend.append("\(name) wild ->")
+                }
+            }
+            if s.data >= 0 && s.data <= s.end { sizes.append("headroom \(s.data)") }
+            if s.data <= s.tail && s.tail <= s.end { sizes.append("data \(s.tail - s.data)"); sizes.append("tailroom \(s.end - s.tail)") }
+            sizes.append("shared info \(shinfo)")
+        }
+    }
+
     /// One reference's diagram. `shinfo` is sizeof(struct skb_shared_info) on the target; `label`
     /// names the implementation when the views differ.
     public static func text(_ r: ReferenceState, shinfo: Int64, label: String? = nil, colour: Bool, width: Int = 80) -> String {
@@ -41,28 +78,20 @@ public enum Diagram {
         if r.frozen { title += "  FROZEN" }
         lines.append(title)
 
+        let layout = Layout(s, shinfo: shinfo)
         // The bar: regions first, then the markers over them.
         var bar = [Region](repeating: .blank, count: barWidth)
-        func fill(_ from: Int64, _ to: Int64, _ region: Region) {
+        for (from, to, region) in layout.regions {
             let a = max(from, 0), b = min(to, total)
-            guard a < b, let ca = col(a), let cb = col(b) else { return }
+            guard a < b, let ca = col(a), let cb = col(b) else { continue }
             // A region reaching the end of the bar takes its last column too.
             for c in ca..<(b == total ? cb + 1 : max(cb, ca + 1)) where c < barWidth { bar[c] = region }
         }
-        fill(0, s.end, .tailroom)
-        fill(s.end, s.end + shinfo, .shinfo)
-        if s.data >= 0 { fill(0, min(s.data, s.end), .headroom) }
-        if s.data < s.tail { fill(s.data, min(s.tail, s.end), .data) }
-        let marks: [(name: String, value: Int64)] = [("head", 0), ("data", s.data), ("tail", s.tail), ("end", s.end)]
         var placed: [(col: Int, name: String, value: Int64)] = []
-        var offBar: [String] = []
-        for m in marks {
-            if let c = col(m.value) {
-                bar[min(c, barWidth - 1)] = .marker
-                placed.append((min(c, barWidth - 1), m.name, m.value))
-            } else {
-                offBar.append(m.value < 0 ? "<- \(m.name) \(m.value)" : "\(m.name) \(m.value) ->")
-            }
+        for m in layout.marks {
+            let c = min(col(m.value)!, barWidth - 1)
+            bar[c] = .marker
+            placed.append((c, m.name, m.value))
         }
         // Names and offsets above the bar, each at its marker, pushed right where they would overlap.
         var names = "", values = ""
@@ -87,36 +116,18 @@ public enum Diagram {
         if colour { barText += "\u{1B}[0m" }
         lines.append(barText)
 
-        // The headers under the bar: M, N, T at their offsets.
-        let headers: [(letter: Character, name: String, position: HeaderPosition)] =
-            [("M", "mac", s.mac), ("N", "network", s.network), ("T", "transport", s.transport)]
+        // The headers under the bar: M, N, T at their offsets, side by side where they meet.
         var under = [Character](repeating: " ", count: left + barWidth)
-        var legend: [String] = []
-        for h in headers {
-            switch h.position {
-            case let .offset(o):
-                if let c = col(o) {
-                    // Letters at the same offset side by side.
-                    var at = left + c
-                    while at < under.count - 1 && under[at] != " " { at += 1 }
-                    under[at] = h.letter
-                } else {
-                    offBar.append(o < 0 ? "<- \(h.name) \(o)" : "\(h.name) \(o) ->")
-                }
-                legend.append("\(h.letter) \(h.name) \(o)")
-            case .unset: legend.append("\(h.name) unset")
-            case .wild: legend.append("\(h.name) wild ->")
-            }
+        for h in layout.headers {
+            var at = left + col(h.offset)!
+            while at < under.count - 1 && under[at] != " " { at += 1 }
+            under[at] = h.letter
         }
         let underText = String(under)
         if underText.contains(where: { $0 != " " }) { lines.append(trimmed(underText)) }
-        var sizes: [String] = []
-        if s.data >= 0 && s.data <= s.end { sizes.append("headroom \(s.data)") }
-        if s.data <= s.tail && s.tail <= s.end { sizes.append("data \(s.tail - s.data)"); sizes.append("tailroom \(s.end - s.tail)") }
-        sizes.append("shared info \(shinfo)")
-        lines.append("  " + sizes.joined(separator: "  "))
-        lines.append("  " + legend.joined(separator: "  "))
-        if !offBar.isEmpty { lines.append("  off the bar: " + offBar.joined(separator: "  ")) }
+        lines.append("  " + layout.sizes.joined(separator: "  "))
+        lines.append("  " + layout.legend.joined(separator: "  "))
+        if !layout.offBar.isEmpty { lines.append("  off the bar: " + layout.offBar.joined(separator: "  ")) }
         return lines.map(trimmed).joined(separator: "\n")
     }
 
@@ -265,49 +276,32 @@ extension Diagram {
         }
         g += "<text x=\"\(x)\" y=\"\(y + 12)\">\(title)</text>\n"
         let barY = y + 36, barH = 18.0
-        func rect(_ from: Int64, _ to: Int64, _ cls: String) {
+        let layout = Layout(s, shinfo: shinfo)
+        let classes: [Region: String] = [.headroom: "headroom", .data: "data", .tailroom: "tailroom", .shinfo: "shinfo"]
+        for (from, to, region) in layout.regions {
             let a = max(from, 0), b = min(to, Int64(total))
-            guard a < b, let xa = px(a), let xb = px(b) else { return }
-            g += "<rect class=\"\(cls)\" x=\"\(fmt(xa))\" y=\"\(barY)\" width=\"\(fmt(xb - xa))\" height=\"\(barH)\"/>\n"
+            guard a < b, let xa = px(a), let xb = px(b) else { continue }
+            g += "<rect class=\"\(classes[region]!)\" x=\"\(fmt(xa))\" y=\"\(barY)\" width=\"\(fmt(xb - xa))\" height=\"\(barH)\"/>\n"
         }
-        rect(0, s.end, "tailroom")
-        rect(s.end, s.end + shinfo, "shinfo")
-        if s.data >= 0 { rect(0, min(s.data, s.end), "headroom") }
-        if s.data < s.tail { rect(s.data, min(s.tail, s.end), "data") }
-        var offBar: [String] = []
         var lastLabel = -Double.infinity
-        for (name, value) in [("head", Int64(0)), ("data", s.data), ("tail", s.tail), ("end", s.end)] {
-            let cls = hot(name) ? "marker diff" : "marker"
-            guard let p = px(value) else {
-                offBar.append(value < 0 ? "← \(name) \(value)" : "\(name) \(value) →")
-                continue
-            }
-            g += "<line class=\"\(cls)\" x1=\"\(fmt(p))\" y1=\"\(barY - 4)\" x2=\"\(fmt(p))\" y2=\"\(barY + barH + 4)\"/>\n"
+        for (name, value) in layout.marks {
+            let p = px(value)!
+            g += "<line class=\"\(hot(name) ? "marker diff" : "marker")\" x1=\"\(fmt(p))\" y1=\"\(barY - 4)\" x2=\"\(fmt(p))\" y2=\"\(barY + barH + 4)\"/>\n"
             let lx = max(p, lastLabel + 70)
             lastLabel = lx
             g += "<text x=\"\(fmt(lx))\" y=\"\(barY - 8)\"\(hot(name) ? " class=\"diff\"" : "")>\(name) \(value)</text>\n"
         }
-        var legend: [String] = []
         var letters: [Double] = []
-        for (letter, name, position) in [("M", "mac_header", s.mac), ("N", "network_header", s.network), ("T", "transport_header", s.transport)] {
-            switch position {
-            case let .offset(o):
-                if let p = px(o) {
-                    // Letters at the same offset side by side.
-                    let lx = p - 4 + 9 * Double(letters.filter { abs($0 - p) < 9 }.count)
-                    letters.append(p)
-                    g += "<text class=\"header\" x=\"\(fmt(lx))\" y=\"\(barY + barH + 16)\">\(letter)</text>\n"
-                } else {
-                    offBar.append(o < 0 ? "← \(name) \(o)" : "\(name) \(o) →")
-                }
-                legend.append("\(letter) \(name) \(o)")
-            case .unset: legend.append("\(name) unset")
-            case .wild: legend.append("\(name) wild →")
-            }
+        for h in layout.headers {
+            let p = px(h.offset)!
+            // Letters at the same offset side by side.
+            let lx = p - 4 + 9 * Double(letters.filter { abs($0 - p) < 9 }.count)
+            letters.append(p)
+            g += "<text class=\"header\" x=\"\(fmt(lx))\" y=\"\(barY + barH + 16)\">\(h.letter)</text>\n"
         }
         let legendClass = hot("mac_header") || hot("network_header") || hot("transport_header") ? " class=\"diff\"" : ""
-        g += "<text x=\"\(x)\" y=\"\(barY + barH + 32)\"\(legendClass)>\(escape(legend.joined(separator: "   ")))"
-        if !offBar.isEmpty { g += "   off the bar: " + escape(offBar.joined(separator: "  ")) }
+        g += "<text x=\"\(x)\" y=\"\(barY + barH + 32)\"\(legendClass)>\(escape(layout.legend.joined(separator: "   ")))"
+        if !layout.offBar.isEmpty { g += "   off the bar: " + escape(layout.offBar.joined(separator: "  ")) }
         g += "</text>\n</g>\n"
         return g
     }

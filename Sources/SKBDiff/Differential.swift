@@ -198,11 +198,24 @@ public final class Differential {
         reset()
         var result = SequenceResult()
         for call in calls {
-            let going = comparison == .full ? step(call, &result, trace: trace) : stepTouched(call, &result)
-            if !going { break }
+            if !step(call, comparison: comparison, &result, trace: trace) { break }
         }
-        if comparison == .touched { finishTouched(&result) } else { checkLeaks(&result) }
+        finish(comparison: comparison, &result)
         return result
+    }
+
+    /// One call, compared as `comparison` says (`trace` sees full steps only). False when the
+    /// sequence must stop.
+    @inline(__always)
+    public func step(_ call: Call, comparison: Comparison, _ result: inout SequenceResult,
+                     trace: ((Int, Call, [Divergence.View]) -> Void)? = nil) -> Bool {
+        comparison == .full ? step(call, &result, trace: trace) : stepTouched(call, &result)
+    }
+
+    /// The end of a sequence: in `.touched` every reference is compared (a mismatch re-runs it in
+    /// `.full`); then the leak check.
+    public func finish(comparison: Comparison, _ result: inout SequenceResult) {
+        if comparison == .touched { finishTouched(&result) } else { checkLeaks(&result) }
     }
 
     /// Whether sequences end with the leak check (on unless switched off).
