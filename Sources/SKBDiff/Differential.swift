@@ -296,17 +296,22 @@ public final class Differential {
         case .agree:
             return true
         case let .quirks(met):
-            let new = met.subtracting(result.quirkSet)
-            if !new.isEmpty {
-                result.quirkSet.formUnion(new)
-                for q in new.quirks { result.quirks.append(q.id) }
-            }
+            note(met, &result)
             if met.endsComparison { endedPerSequence = true }
             return true
         case let .unexplained(diffs):
             result.failure = Divergence(kind: .representation, step: index, call: call ?? result.calls[index],
                                         differences: diffs, views: currentViews())
             return false
+        }
+    }
+
+    /// Quirks met, in the order first met.
+    private func note(_ met: QuirkSet, _ result: inout SequenceResult) {
+        let new = met.subtracting(result.quirkSet)
+        if !new.isEmpty {
+            result.quirkSet.formUnion(new)
+            for q in new.quirks { result.quirks.append(q.id) }
         }
     }
 
@@ -383,18 +388,26 @@ public final class Differential {
             }
         }
         guard outcomes[swiftOff] != nil else { return true }
-        // Most calls leave OFF and PTR in agreement: check that without building the entries.
-        var agree = outcomes[swiftOff] == outcomes[swiftPtr] && !excluded.contains(target)
+        // Most calls leave OFF and PTR in agreement, or differ only in never-set headers rebased
+        // (a quirk that explains single fields): check that without building the entries. A call on
+        // an excluded target excludes what it touched, and its outcome is not compared (as in
+        // RepresentationComparator.compare, which sees every other case).
+        let targetExcluded = excluded.contains(target)
+        if targetExcluded { for r in touched { excluded.insert(r) } }
+        var agree = targetExcluded || outcomes[swiftOff] == outcomes[swiftPtr]
+        var rebased = false
         if agree {
             let o = sc.states + swiftOff * m, p = sc.states + swiftPtr * m
             for j in 0..<m where !excluded.contains(touched[j]) {
                 let po = sc.present[swiftOff * m + j], pp = sc.present[swiftPtr * m + j]
-                if po != pp || (po && comparator.differs(o[j], p[j])) {
-                    agree = false
-                    break
-                }
+                guard po == pp else { agree = false; break }
+                guard po else { continue }
+                let d = comparator.explainedDifferences(o[j], p[j])
+                if d.mask != 0 { agree = false; break }
+                rebased = rebased || d.rebased
             }
         }
+        if agree && rebased { note(.unsetHeaderRebased, &result) }
         if !agree {
             entries.set(touched, sc, off: swiftOff, ptr: swiftPtr, stride: m)
             let targetState = target >= 0 && sc.beforePresent[swiftOff] ? sc.before[swiftOff].state : nil
@@ -440,12 +453,13 @@ public final class Differential {
             if same {
                 entries.merge(views[swiftOff], views[swiftPtr])
                 let last = result.calls.count - 1
-                let saved = outcomes
+                let savedOff = outcomes[swiftOff], savedPtr = outcomes[swiftPtr]
                 outcomes[swiftOff] = nil
                 outcomes[swiftPtr] = nil
                 touched.removeAll(keepingCapacity: true)
                 same = last < 0 || compareRepresentations(nil, nil, index: last, &result)
-                outcomes = saved
+                outcomes[swiftOff] = savedOff
+                outcomes[swiftPtr] = savedPtr
             }
             if same {
                 checkLeaks(&result)

@@ -158,17 +158,9 @@ struct RepresentationComparator {
                 unexplained.append(FieldDifference(reference: -1, field: "references"))
                 continue
             }
-            // A never-set header rebased: an offset (or, moved below head, a wild value) under OFF; a
-            // wild pointer under PTR, or still NULL when the pointer delta happened to be 0.
-            func explain(_ bit: UInt32, _ off: HeaderPosition, _ ptr: HeaderPosition) {
-                if mask & bit != 0, off != ptr, ptr == .wild || ptr == .unset {
-                    mask &= ~bit
-                    met.formUnion(.unsetHeaderRebased)
-                }
-            }
-            explain(Self.macBit, o.state.mac, p.state.mac)
-            explain(Self.networkBit, o.state.network, p.state.network)
-            explain(Self.transportBit, o.state.transport, p.state.transport)
+            let explained = Self.explainRebased(mask, o, p)
+            if explained.rebased { met.formUnion(.unsetHeaderRebased) }
+            mask = explained.mask
             if mask == 0 { continue }
             for (bit, name) in RepresentationComparator.fieldNames.enumerated() where mask & (1 << UInt32(bit)) != 0 {
                 unexplained.append(FieldDifference(reference: r, field: name))
@@ -216,9 +208,34 @@ struct RepresentationComparator {
     @inline(__always)
     func differs(_ o: ReferenceState, _ p: ReferenceState) -> Bool { differences(o, p) != 0 }
 
+    /// The differences left once quirk 1 (a never-set header rebased) has explained what it can, and
+    /// whether it explained any.
+    @inline(__always)
+    func explainedDifferences(_ o: ReferenceState, _ p: ReferenceState) -> (mask: UInt32, rebased: Bool) {
+        let mask = differences(o, p)
+        return mask == 0 ? (0, false) : Self.explainRebased(mask, o, p)
+    }
+
+    /// A never-set header rebased: an offset (or, moved below head, a wild value) under OFF; a wild
+    /// pointer under PTR, or still NULL when the pointer delta happened to be 0. Clears the header
+    /// bits of `mask` that this explains.
+    static func explainRebased(_ mask: UInt32, _ o: ReferenceState, _ p: ReferenceState) -> (mask: UInt32, rebased: Bool) {
+        var mask = mask, rebased = false
+        func explain(_ bit: UInt32, _ off: HeaderPosition, _ ptr: HeaderPosition) {
+            if mask & bit != 0, off != ptr, ptr == .wild || ptr == .unset {
+                mask &= ~bit
+                rebased = true
+            }
+        }
+        explain(macBit, o.state.mac, p.state.mac)
+        explain(networkBit, o.state.network, p.state.network)
+        explain(transportBit, o.state.transport, p.state.transport)
+        return (mask, rebased)
+    }
+
     /// The fields in which OFF and PTR differ, as bits in fieldNames order (0 when they agree: equal but
     /// for the truesize delta and never-set headers).
-    private func differences(_ o: ReferenceState, _ p: ReferenceState) -> UInt32 {
+    func differences(_ o: ReferenceState, _ p: ReferenceState) -> UInt32 {
         var n = o.state.adoptingNeverSetHeaders(of: p.state)
         n.truesize &+= truesizeDelta
         return o.state.differenceMask(n) << 1 | (o.frozen != p.frozen ? 1 : 0)
@@ -246,7 +263,14 @@ struct QuirkSet: OptionSet {
     /// The entries after which OFF and PTR are no longer compared.
     static let ending = QuirkSet(rawValue: Quirk.catalogue.indices.reduce(0) { Quirk.catalogue[$1].endsComparison ? $0 | 1 << UInt8($1) : $0 })
 
-    var quirks: [Quirk] { Quirk.catalogue.indices.filter { rawValue & (1 << UInt8($0)) != 0 }.map { Quirk.catalogue[$0] } }
+    var quirks: [Quirk] {
+        var bits = rawValue, out: [Quirk] = []
+        while bits != 0 {
+            out.append(Quirk.catalogue[bits.trailingZeroBitCount])
+            bits &= bits - 1
+        }
+        return out
+    }
 
     /// One of them ends the comparison.
     var endsComparison: Bool { !isDisjoint(with: QuirkSet.ending) }

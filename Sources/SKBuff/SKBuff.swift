@@ -283,8 +283,13 @@ public final class Kernel<R: DataRepresentation> {
 
     /// Live sk_buff objects and live data buffers, for leak tests.
     @inlinable
+    /// Plain loops: a key path here (`filter(\.live)`) is instantiated at run time on every call,
+    /// which cost 8% of a campaign's instructions (the check runs after every sequence).
     public var liveObjects: (heads: Int, buffers: Int) {
-        (slots.lazy.filter(\.live).count, buffers.lazy.filter(\.live).count)
+        var heads = 0, live = 0
+        for i in slots.indices where slots[i].live { heads += 1 }
+        for i in buffers.indices where buffers[i].live { live += 1 }
+        return (heads, live)
     }
 
     // MARK: Kernel services: slab, kmalloc, checked memory
