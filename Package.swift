@@ -18,7 +18,8 @@ let package = Package(
         // `swift run skbdiff --iterations 1000000`, a new user's first command, is a debug build.
         // (SwiftPM has no safe setting for this; the SKBuff model library stays free of unsafe
         // flags and usable as a dependency, and its @inlinable helpers are optimised in the engine.)
-        .target(name: "CSKBuff", path: "CReference", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
+        // CReference/worker is the same C built for i386 by skbdiff itself (I386Worker), not here.
+        .target(name: "CSKBuff", path: "CReference", exclude: ["worker"], cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
         // The Swift model of the 2.6.24 helpers, generic over the sk_buff_data_t representation.
         .target(name: "SKBuff"),
         // The engine: operations, executors, generator, comparator, shrinker, seed files, layouts.

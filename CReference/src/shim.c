@@ -46,6 +46,26 @@ static void *skbref_map(void *p, size_t n, int fixed)
     return m == MAP_FAILED ? NULL : m;
 }
 
+#if defined(__i386__)
+/* The i386 worker (CReference/worker): the arena sits where the Swift model's i386 arena does, at
+ * PAGE_OFFSET 0xC0000000 (a 32-bit process on a 64-bit kernel can map there), so that 32-bit pointer
+ * arithmetic wraps at the same places on both sides. */
+#define SKBREF_I386_PAGE_OFFSET 0xC0000000u
+#define SKBREF_MAP_FIXED_NOREPLACE 0x100000
+static unsigned char *skbref_map_arena(void)
+{
+    void *want = (void *)(uintptr_t)SKBREF_I386_PAGE_OFFSET;
+    void *m = mmap(want, SKBREF_ARENA_SIZE, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | SKBREF_MAP_FIXED_NOREPLACE, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    if (m != want) { /* a kernel before 4.17 took the flag as a hint */
+        munmap(m, SKBREF_ARENA_SIZE);
+        return NULL;
+    }
+    return m;
+}
+#else
 /* Where the arena may start: high enough that the kernel's pointer arithmetic cannot wrap below
  * address 0, as it cannot in the Swift model whose arena starts at PAGE_OFFSET (Specs/snapshot.md):
  * data - len for any unsigned int len, and NULL plus the sum of the differences a never-set header
@@ -69,6 +89,7 @@ static unsigned char *skbref_map_arena(void)
     }
     return NULL;
 }
+#endif
 
 struct skbref_world *skbref_world_create(uint32_t cache_bytes)
 {

@@ -32,8 +32,13 @@
  * Kernel services: the world, BUG, allocators, atomics.
  * ---------------------------------------------------------------------------------------------- */
 
-/* The world of the call running on this thread, set by apply (worlds run on several threads at once). */
+/* The world of the call running on this thread, set by apply (worlds run on several threads at once).
+ * The i386 worker is one thread without a C library to set up thread-local storage: a plain static. */
+#ifdef SKBREF_SINGLE_THREAD
+static struct skbref_world *skbref_current;
+#else
 static _Thread_local struct skbref_world *skbref_current;
+#endif
 
 typedef unsigned int gfp_t;
 #define __GFP_DMA 0x01u
@@ -1182,13 +1187,17 @@ static int skb_cow_head(struct sk_buff *skb, unsigned int headroom)
  * ---------------------------------------------------------------------------------------------- */
 
 /* Offset of tail from head: the u32 under OFF, a signed pointer difference under PTR. */
+/* skb_tail_pointer(skb) - head and skb_end_pointer(skb) - head, as the snapshot has them
+ * (Specs/snapshot.md): under OFF on x86_64 the unsigned int itself; with 32-bit pointers (the i386
+ * worker) head + offset wraps, so the difference is signed there. */
 static int64_t skbref_tail_offset(const struct sk_buff *skb)
 {
-#ifdef NET_SKBUFF_DATA_USES_OFFSET
-    return (int64_t)skb->tail;
-#else
-    return (int64_t)SKB_PTR_DIFF(skb->tail, skb->head);
-#endif
+    return (int64_t)SKB_PTR_DIFF(skb_tail_pointer(skb), skb->head);
+}
+
+static int64_t skbref_end_offset(const struct sk_buff *skb)
+{
+    return (int64_t)SKB_PTR_DIFF(skb_end_pointer(skb), skb->head);
 }
 
 /* A returned pointer as its offset from the target's head. */
@@ -1514,13 +1523,8 @@ static void skbref_state(struct skbref_world *w, const void *p, struct skbref_st
 
     memset(out, 0, sizeof(*out));
     out->data = (int64_t)SKB_PTR_DIFF(skb->data, skb->head);
-#ifdef NET_SKBUFF_DATA_USES_OFFSET
-    out->tail = (int64_t)skb->tail;
-    out->end = (int64_t)skb->end;
-#else
-    out->tail = (int64_t)SKB_PTR_DIFF(skb->tail, skb->head);
-    out->end = (int64_t)SKB_PTR_DIFF(skb->end, skb->head);
-#endif
+    out->tail = skbref_tail_offset(skb);
+    out->end = skbref_end_offset(skb);
     skbref_header_state(skb, skb_mac_header(skb), out->end, &out->header[0], &out->header_kind[0]);
     skbref_header_state(skb, skb_network_header(skb), out->end, &out->header[1], &out->header_kind[1]);
     skbref_header_state(skb, skb_transport_header(skb), out->end, &out->header[2], &out->header_kind[2]);

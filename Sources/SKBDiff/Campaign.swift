@@ -222,6 +222,9 @@ public typealias ProgressHandler = @Sendable (_ done: UInt64, _ divergences: UIn
 /// are the same whatever the number of jobs.
 public enum Campaign {
     static let blockSize: UInt64 = 512
+    /// Sequences handed to the i386 worker per request: a round trip to another process costs more
+    /// than a sequence's calls, so many share one.
+    static let deferredBatch = 32
 
     public static func run(_ options: CampaignOptions, progress: ProgressHandler? = nil) throws -> CampaignReport {
         let range = options.range
@@ -240,23 +243,54 @@ public enum Campaign {
                 var counts = CampaignCounts()
                 var findings: [Finding] = []
                 var result = SequenceResult()
-                for i in lower..<upper {
-                    if options.stop?.requested == true { break }
-                    let target = TargetSpace.target(in: targets, seed: options.seed, iteration: i)
-                    if current?.target != target {
-                        let differential = Differential(target: target)
-                        differential.switchOn(options.mutant)
-                        differential.checksLeaks = options.checksLeaks
-                        current = (target, differential, Generator(target: target, maxOps: options.maxOps))
+                // Iterations whose deferred implementations (the i386 worker) have not run yet; they
+                // are settled, in order, before anything after them is counted.
+                var waiting: [(i: UInt64, target: Target, result: SequenceResult)] = []
+                func settle(_ differential: Differential) {
+                    let ok = differential.flushDeferred()
+                    for (n, var w) in waiting.enumerated() {
+                        if !ok[n] {
+                            let calls = w.result.calls
+                            w.result = differential.run(calls, comparison: .full)
+                            w.result.rerun = true
+                        }
+                        record(w.i, w.target, w.result, differential)
                     }
-                    let (_, differential, generator) = current!
-                    runIteration(i, options: options, differential: differential, generator: generator, into: &result)
+                    waiting.removeAll(keepingCapacity: true)
+                }
+                func record(_ i: UInt64, _ target: Target, _ result: SequenceResult, _ differential: Differential) {
                     counts.record(result)
                     counts.targetIterations[target.index] += 1
                     if let failure = result.failure {
                         findings.append(shrinkAndSave(i, result: result, failure: failure, options: options, differential: differential))
                     }
                 }
+                for i in lower..<upper {
+                    if options.stop?.requested == true { break }
+                    let target = TargetSpace.target(in: targets, seed: options.seed, iteration: i)
+                    if current?.target != target {
+                        if let d = current?.differential { settle(d) }
+                        let differential = Differential(target: target)
+                        differential.switchOn(options.mutant)
+                        differential.checksLeaks = options.checksLeaks
+                        differential.defersBatches = true
+                        current = (target, differential, Generator(target: target, maxOps: options.maxOps))
+                    }
+                    let (_, differential, generator) = current!
+                    let before = differential.pendingCount
+                    runIteration(i, options: options, differential: differential, generator: generator, into: &result)
+                    if differential.pendingCount > before {
+                        waiting.append((i, target, result))
+                        if waiting.count >= deferredBatch { settle(differential) }
+                    } else if waiting.isEmpty {
+                        record(i, target, result, differential)
+                    } else {
+                        // Counted after the waiting ones, in iteration order.
+                        settle(differential)
+                        record(i, target, result, differential)
+                    }
+                }
+                if let d = current?.differential { settle(d) }
                 state.finish(block: b, counts: counts, findings: findings, limit: options.maxDivergences)
                 if let progress { let (done, div) = state.totals(); progress(done, div) }
             }

@@ -122,6 +122,23 @@ public final class Differential {
     let swiftOff: Int
     let swiftPtr: Int
     let fidelityPairs: [(swift: Int, c: Int, kind: Divergence.Kind)]
+    /// Implementations that run each call as it comes (the first `immediateCount`), and those
+    /// (the i386 worker's) that `.touched` hands whole sequences at the end instead, with the fidelity
+    /// pairs each kind takes part in.
+    let immediateCount: Int
+    let immediatePairs: [(swift: Int, c: Int, kind: Divergence.Kind)]
+    let deferredPairs: [(swift: Int, c: Int, kind: Divergence.Kind)]
+    /// `.touched` with deferred implementations: the sequence so far, and per deferred pair what its
+    /// Swift side reported, to compare with what the worker reports for the same calls.
+    private var batch = WorkerImplementation.Batch()
+    private var logs: [DeferredLog] = []
+    private var batchResults: [[WorkerImplementation.BatchResult]] = []
+    private var pending: [Pending] = []
+    /// `.touched` keeps sequences whose Swift side passed for `flushDeferred` instead of running the
+    /// deferred implementations at the end of each (the campaign sets it).
+    public var defersBatches = false
+    /// Per implementation, after a batch: allocations left after freeing everything (nil: not checked).
+    private var deferredLive: [Int?] = []
     let comparator: RepresentationComparator
     private var views: [[ReferenceState]]
     private var outcomes: [Outcome?]
@@ -142,13 +159,29 @@ public final class Differential {
     private var previousTouched = false
     private var entries = RepresentationComparator.Entries()
 
-    /// The four standard implementations; on i386 the C reference, which models the x86_64 host, is left out.
+    /// The four standard implementations. On x86_64 the C reference runs in this process; on i386
+    /// in the i386 worker (I386Worker), and without it (said once, with the fix) Swift OFF against
+    /// Swift PTR only.
     public static func standardImplementations(_ target: Target) -> [Implementation] {
         var impls: [Implementation] = [SwiftImplementation<OffsetRepresentation>(target: target),
                                        SwiftImplementation<PointerRepresentation>(target: target)]
-        if target.arch == .x86_64 {
+        switch target.arch {
+        case .x86_64:
             impls += [CImplementation(representation: .offset, target: target),
                       CImplementation(representation: .pointer, target: target)]
+        case .i386:
+            switch I386Worker.executable {
+            case let .success(executable):
+                do {
+                    impls += [try WorkerImplementation(representation: .offset, target: target, executable: executable),
+                              try WorkerImplementation(representation: .pointer, target: target, executable: executable)]
+                } catch {
+                    I386Worker.warnOnce(I386Worker.Unavailable(reason: "the i386 worker \(executable) failed: \(error)",
+                                                               fix: "delete it to have it built again"))
+                }
+            case let .failure(u):
+                I386Worker.warnOnce(u)
+            }
         }
         return impls
     }
@@ -160,10 +193,18 @@ public final class Differential {
         self.implementations = impls
         swiftOff = impls.firstIndex { $0.name == "swift-off" }!
         swiftPtr = impls.firstIndex { $0.name == "swift-ptr" }!
-        var pairs: [(Int, Int, Divergence.Kind)] = []
+        var pairs: [(swift: Int, c: Int, kind: Divergence.Kind)] = []
         if let c = impls.firstIndex(where: { $0.name == "c-off" }) { pairs.append((swiftOff, c, .fidelityOffset)) }
         if let c = impls.firstIndex(where: { $0.name == "c-ptr" }) { pairs.append((swiftPtr, c, .fidelityPointer)) }
         fidelityPairs = pairs
+        let isDeferred = impls.map { $0 is WorkerImplementation }
+        immediateCount = isDeferred.firstIndex(of: true) ?? impls.count
+        precondition(!isDeferred[immediateCount...].contains(false), "deferred implementations come last")
+        immediatePairs = pairs.filter { !isDeferred[$0.c] }
+        deferredPairs = pairs.filter { isDeferred[$0.c] }
+        logs = Array(repeating: DeferredLog(), count: deferredPairs.count)
+        batchResults = Array(repeating: [], count: deferredPairs.count)
+        deferredLive = Array(repeating: nil, count: impls.count)
         comparator = RepresentationComparator(
             arch: target.arch,
             truesizeDelta: impls[swiftOff].sizing.skBuff &- impls[swiftPtr].sizing.skBuff)
@@ -189,6 +230,9 @@ public final class Differential {
         endedPerSequence = false
         previousTouched = false
         for i in died.indices { died[i] = false }
+        batch.removeAll()
+        for k in logs.indices { logs[k].removeAll() }
+        for i in deferredLive.indices { deferredLive[i] = nil }
     }
 
     /// Run a whole sequence from an empty pool. `.touched` compares the end of the sequence too, and
@@ -226,10 +270,19 @@ public final class Differential {
     /// would; then nothing may stay allocated (heads, data buffers, cache objects). A `leak`
     /// divergence, at the last call, otherwise. The frees are not calls of the sequence: replay and
     /// the shrinker end the same way.
-    public func checkLeaks(_ result: inout SequenceResult) {
+    public func checkLeaks(_ result: inout SequenceResult) { checkLeaks(&result, deferring: false) }
+
+    /// `deferring`: the deferred implementations have not run the sequence yet (`flushDeferred` checks them).
+    func checkLeaks(_ result: inout SequenceResult, deferring: Bool) {
         guard checksLeaks, result.failure == nil, let last = result.calls.last else { return }
         var left: [(name: String, count: Int)] = []
         for (i, impl) in implementations.enumerated() where !died[i] {
+            if i >= immediateCount && deferring { continue }
+            if i >= immediateCount && !batch.calls.isEmpty {
+                // The worker freed everything at the end of the batch it ran (nil: it saw a call freeze).
+                if let live = deferredLive[i], live != 0 { left.append((impl.name, live)) }
+                continue
+            }
             for r in 0..<impl.referenceCount where impl.isRunnable(r) {
                 _ = impl.run(Call(.kfree_skb, target: r), pattern: 0)
             }
@@ -237,7 +290,8 @@ public final class Differential {
             if live != 0 { left.append((impl.name, live)) }
         }
         guard !left.isEmpty else { return }
-        for (i, impl) in implementations.enumerated() { impl.snapshot(into: &views[i]) }
+        // (A deferred implementation's views are already its batch's final ones.)
+        for (i, impl) in implementations.enumerated() where i < immediateCount || batch.calls.isEmpty { impl.snapshot(into: &views[i]) }
         let field = "allocations left: " + left.map { "\($0.name) \($0.count)" }.joined(separator: ", ")
         result.failure = Divergence(kind: .leak, step: result.calls.count - 1, call: last,
                                     differences: [FieldDifference(reference: -1, field: field)], views: currentViews())
@@ -343,7 +397,7 @@ public final class Differential {
     @discardableResult
     public func stepTouched(_ call: Call, _ result: inout SequenceResult) -> Bool {
         let index = result.calls.count
-        let n = implementations.count
+        let n = immediateCount
         let ref = implementations[swiftOff]
         let sc = scratch
         let target = call.op.takesTarget ? call.target : -1
@@ -380,7 +434,8 @@ public final class Differential {
             for j in 0..<m { sc.present[i * m + j] = impl.state(of: touched[j], into: sc.states + (i * m + j)) }
         }
 
-        for pair in fidelityPairs {
+        if !deferredPairs.isEmpty { log(call, target: target, beforeCompared: beforeCompared, m) }
+        for pair in immediatePairs {
             if outcomes[pair.swift] != outcomes[pair.c] || !sc.same(pair.swift, pair.c, m)
                 || (target >= 0 && !beforeCompared && !sc.sameBefore(pair.swift, pair.c)) {
                 result.failure = Divergence(kind: pair.kind, step: index, call: call, differences: [], views: [])
@@ -447,9 +502,12 @@ public final class Differential {
     public func finishTouched(_ result: inout SequenceResult) {
         previousTouched = false
         if result.failure == nil {
-            for (i, impl) in implementations.enumerated() { impl.snapshot(into: &views[i]) }
-            var same = true
-            for pair in fidelityPairs where !ReferenceState.same(views[pair.swift], views[pair.c]) { same = false }
+            for i in 0..<immediateCount { implementations[i].snapshot(into: &views[i]) }
+            let deferring = defersBatches && !deferredPairs.isEmpty && !batch.calls.isEmpty
+            var same = deferring || runDeferred()
+            for pair in deferring ? immediatePairs : fidelityPairs where !ReferenceState.same(views[pair.swift], views[pair.c]) {
+                same = false
+            }
             if same {
                 entries.merge(views[swiftOff], views[swiftPtr])
                 let last = result.calls.count - 1
@@ -462,13 +520,111 @@ public final class Differential {
                 outcomes[swiftPtr] = savedPtr
             }
             if same {
-                checkLeaks(&result)
+                checkLeaks(&result, deferring: deferring)
+                if deferring && result.failure == nil { defer_() }
                 return
             }
         }
         let calls = result.calls
         result = run(calls, comparison: .full)
         result.rerun = true
+    }
+}
+
+extension Differential {
+    /// What a deferred pair's Swift side reported per call.
+    struct DeferredLog {
+        var outcomes: [Outcome?] = []
+        var before: [ReferenceState?] = []
+        var touched: [ReferenceState?] = []
+
+        mutating func removeAll() {
+            outcomes.removeAll(keepingCapacity: true)
+            before.removeAll(keepingCapacity: true)
+            touched.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Record the call for the deferred implementations: the target's state before it when it was not
+    /// compared already, the touched references after it, and the Swift side of each deferred pair.
+    fileprivate func log(_ call: Call, target: Int, beforeCompared: Bool, _ m: Int) {
+        let before = target >= 0 && !beforeCompared ? target : -1
+        batch.append(call, before: before, touched: touched)
+        let sc = scratch
+        for (k, pair) in deferredPairs.enumerated() {
+            logs[k].outcomes.append(outcomes[pair.swift])
+            logs[k].before.append(before >= 0 && sc.beforePresent[pair.swift] ? sc.before[pair.swift] : nil)
+            for j in 0..<m { logs[k].touched.append(sc.present[pair.swift * m + j] ? sc.states[pair.swift * m + j] : nil) }
+        }
+    }
+
+    /// The end of a `.touched` sequence for the deferred implementations: each runs the whole
+    /// sequence at once (the workers in parallel), and what it reports per call must equal its Swift
+    /// side's log; its final references go to `views`. False on any difference (the caller re-runs
+    /// the sequence in `.full`, where every call is compared as it runs).
+    fileprivate func runDeferred() -> Bool {
+        guard !deferredPairs.isEmpty, !batch.calls.isEmpty else { return true }
+        let one = CollectionOfOne(batch)
+        for pair in deferredPairs { worker(pair.c).startBatches(ArraySlice(one), leakCheck: checksLeaks) }
+        var same = true
+        for (k, pair) in deferredPairs.enumerated() {
+            worker(pair.c).finishBatches(ArraySlice(one), into: &batchResults[k])
+            let r = batchResults[k][0]
+            views[pair.c] = r.final
+            deferredLive[pair.c] = r.live
+            if !Self.agrees(r, logs[k], batch) { same = false }
+            if r.outcomes.contains(where: { $0?.freezes == true }) { died[pair.c] = true }
+        }
+        return same
+    }
+
+    private func worker(_ i: Int) -> WorkerImplementation { implementations[i] as! WorkerImplementation }
+
+    /// The worker's report equals its Swift side's log, call by call.
+    static func agrees(_ r: WorkerImplementation.BatchResult, _ log: DeferredLog, _ batch: WorkerImplementation.Batch) -> Bool {
+        if r.outcomes != log.outcomes || r.touched != log.touched { return false }
+        for i in r.before.indices where batch.before[i] >= 0 && r.before[i] != log.before[i] { return false }
+        return true
+    }
+
+    /// A sequence whose Swift side passed, waiting for its deferred implementations' verdict.
+    struct Pending {
+        var batch: WorkerImplementation.Batch
+        var logs: [DeferredLog]
+        /// Per deferred pair, its Swift side's references at the end of the sequence.
+        var finals: [[ReferenceState]]
+    }
+
+    /// Sequences waiting for `flushDeferred`.
+    public var pendingCount: Int { pending.count }
+
+    /// Keep the sequence for `flushDeferred` instead of running the workers now (the campaign's way:
+    /// one request per worker for many sequences).
+    fileprivate func defer_() {
+        pending.append(Pending(batch: batch, logs: logs, finals: deferredPairs.map { views[$0.swift] }))
+    }
+
+    /// Run every pending sequence on the deferred implementations, one request per worker, and say
+    /// for each whether the worker agreed with its Swift side throughout: every call, the references
+    /// at the end, and (unless a call froze something there) no allocation left once everything is
+    /// freed. A sequence that did not agree is re-run by the caller in `.full`.
+    public func flushDeferred() -> [Bool] {
+        guard !pending.isEmpty else { return [] }
+        let batches = pending.map(\.batch)
+        for pair in deferredPairs { worker(pair.c).startBatches(batches[...], leakCheck: checksLeaks) }
+        var ok = Array(repeating: true, count: pending.count)
+        for (k, pair) in deferredPairs.enumerated() {
+            worker(pair.c).finishBatches(batches[...], into: &batchResults[k])
+            for (n, p) in pending.enumerated() {
+                let r = batchResults[k][n]
+                if !Self.agrees(r, p.logs[k], p.batch) || !ReferenceState.same(r.final, p.finals[k])
+                    || (checksLeaks && r.live.map { $0 != 0 } == true) {
+                    ok[n] = false
+                }
+            }
+        }
+        pending.removeAll(keepingCapacity: true)
+        return ok
     }
 }
 

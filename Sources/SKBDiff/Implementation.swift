@@ -463,17 +463,21 @@ public final class CImplementation: Implementation {
         var c = skbref_call(op: CImplementation.opCodes[call.op.rawValue], pattern: pattern, skb: target, arg: (call.arg0, call.arg1))
         var r = skbref_result()
         variant.apply!(world, &c, &r)
-        let outcome: Outcome
-        switch UInt32(r.kind) {
-        case SKBREF_OK.rawValue: outcome = call.op.returns == .errno && r.value < 0 ? .error(r.value) : .ok(r.value)
-        case SKBREF_NULL.rawValue: outcome = .null
-        case SKBREF_PANIC_OVER.rawValue: outcome = .panicOver
-        case SKBREF_PANIC_UNDER.rawValue: outcome = .panicUnder
-        case SKBREF_BUG.rawValue: outcome = .bug(BugCheck(rawValue: Int32(truncatingIfNeeded: r.value)) ?? .badFree)
-        default: outcome = .overflow
-        }
+        let outcome = CImplementation.outcome(kind: r.kind, value: r.value, call)
         pool.settle(call, target: target, outcome: outcome, produced: r.skb, consumed: r.consumed != 0)
         return outcome
+    }
+
+    /// A struct skbref_result's kind and value as an Outcome of `call`.
+    static func outcome(kind: Int32, value: Int64, _ call: Call) -> Outcome {
+        switch UInt32(bitPattern: kind) {
+        case SKBREF_OK.rawValue: return call.op.returns == .errno && value < 0 ? .error(value) : .ok(value)
+        case SKBREF_NULL.rawValue: return .null
+        case SKBREF_PANIC_OVER.rawValue: return .panicOver
+        case SKBREF_PANIC_UNDER.rawValue: return .panicUnder
+        case SKBREF_BUG.rawValue: return .bug(BugCheck(rawValue: Int32(truncatingIfNeeded: value)) ?? .badFree)
+        default: return .overflow
+        }
     }
 
     public func snapshot(into out: inout [ReferenceState]) {

@@ -12,6 +12,9 @@ public struct LayoutCheckOptions: Sendable {
     /// Where CReference is looked for (and upwards from it).
     public var directory: String
     public var libclang: LibClangSearch
+    /// The i386 C reference's own layouts (the worker's compiled descriptors), when one can be had:
+    /// nil for a target it does not cover. Injected by the command, which knows how to start it.
+    public var i386Compiled: (@Sendable (LayoutTarget) -> TargetLayout?)?
 
     public init(arch: Arch? = nil, representation: RepresentationKind? = nil, config: ConfigProfile? = nil, header: String? = nil,
                 directory: String = FileManager.default.currentDirectoryPath, libclang: LibClangSearch = LibClangSearch()) {
@@ -29,6 +32,7 @@ public enum LayoutSourceName {
     public static let swiftModel = "Swift layout"
     public static let libclang = "libclang"
     public static let cReference = "C reference"
+    public static let cReferenceI386 = "i386 C reference"
     public static let memoryLayout = "MemoryLayout"
     public static let expectation = "expectation file"
 }
@@ -110,6 +114,19 @@ public enum LayoutCheck {
             compared.append("compared: the \(LayoutSourceName.cReference)'s descriptors (compiled for this host) and \(LayoutSourceName.memoryLayout)"
                             + " of its imported structs (ordinary fields) against the \(LayoutSourceName.swiftModel) for "
                             + host.map(\.description).joined(separator: ", "))
+        }
+        if let provider = options.i386Compiled {
+            var covered: [LayoutTarget] = []
+            for target in targets where target.arch == .i386 {
+                guard let compiled = provider(target) else { continue }
+                covered.append(target)
+                differences += LayoutComparison.compare(.swiftModel(target), LayoutSourceName.swiftModel,
+                                                        with: compiled, LayoutSourceName.cReferenceI386)
+            }
+            if !covered.isEmpty {
+                compared.append("compared: the \(LayoutSourceName.cReferenceI386)'s descriptors (compiled with -m32, reported by the worker)"
+                                + " against the \(LayoutSourceName.swiftModel) for " + covered.map(\.description).joined(separator: ", "))
+            }
         }
         let sizing = SizingReport(measured, source: LayoutSourceName.libclang)
         differences += sizing.i386Differences

@@ -118,8 +118,9 @@ struct FuzzCommand: ParsableCommand {
         }
         defer { handlers.forEach { $0.cancel() } }
         let targets = options.targets.targets
-        if !quiet && targets.contains(where: { $0.arch == .i386 }) {
-            printError("skbdiff: on i386 only the Swift model runs (OFF against PTR); the C reference models the x86_64 host")
+        // The i386 worker is built (or found) before the run; when it cannot be, that is said once.
+        if targets.contains(where: { $0.arch == .i386 }), case let .failure(u) = I386Worker.executable {
+            I386Worker.warnOnce(u)
         }
         if !quiet {
             let described = options.targets.pinned.map(\.description) ?? "\(options.targets) (\(targets.count) targets, one per block of \(TargetSpace.blockSize) iterations)"

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SKBDiff
 import SKBLayout
 import SKBuff
 
@@ -20,7 +21,9 @@ struct LayoutCommand: ParsableCommand {
           - libclang against the Swift model's layout engine (SKBuff/Layout.swift);
           - on an x86_64 host, for the x86_64 targets, the compiled C reference's
             descriptors (off_minimal_skbref_variant, ...) and MemoryLayout of the
-            structs Swift imports from it (ordinary fields) against the same.
+            structs Swift imports from it (ordinary fields) against the same;
+          - for the i386 targets, the same descriptors compiled with -m32, as the
+            i386 worker reports them (built on first use; without it, said once).
         The report is pahole's: each field with its offset and size, holes,
         padding and 64-byte cache-line boundaries marked, and a summary. Then
         what OFF saves over PTR on x86_64, and why that is not 5 x 4 = 20 bytes,
@@ -71,7 +74,8 @@ struct LayoutCommand: ParsableCommand {
     var writeExpectations: String?
 
     func run() throws {
-        let options = LayoutCheckOptions(arch: arch, representation: representation, config: config, header: header)
+        var options = LayoutCheckOptions(arch: arch, representation: representation, config: config, header: header)
+        if arch != .x86_64 { options.i386Compiled = I386Layouts.provider() }
         let report: LayoutReport
         do {
             report = try LayoutCheck.run(options)
@@ -90,5 +94,33 @@ struct LayoutCommand: ParsableCommand {
             print(report.text, terminator: "")
         }
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+    }
+}
+
+/// The i386 worker's compiled layouts, in the layout checker's terms.
+enum I386Layouts {
+    static func provider() -> (@Sendable (LayoutTarget) -> TargetLayout?)? {
+        let variants: [WorkerImplementation.VariantInfo]
+        switch I386Worker.executable {
+        case let .failure(u):
+            printError("skbdiff layout: the i386 C reference is not compared: \(u)")
+            return nil
+        case let .success(executable):
+            do { variants = try WorkerImplementation.variants(executable: executable) } catch {
+                printError("skbdiff layout: the i386 C reference is not compared: \(error)")
+                return nil
+            }
+        }
+        return { target in
+            let profile = Int32(ConfigProfile.allCases.firstIndex(of: target.config)!)
+            guard let v = variants.first(where: { $0.usesOffset == (target.representation == .offset) && $0.profile == profile }) else { return nil }
+            func fields(_ f: [WorkerImplementation.CField32]) -> [LayoutField] {
+                f.map { LayoutField(name: $0.name, offset: Int($0.offset), size: Int($0.size), bitOffset: Int($0.bitOffset), bitWidth: Int($0.bitWidth)) }
+            }
+            return TargetLayout(target: target,
+                                skBuff: StructLayout(size: Int(v.sizeofSkBuff), align: Int(v.alignofSkBuff), fields: fields(v.skBuffFields)),
+                                sharedInfo: StructLayout(size: Int(v.sizeofSharedInfo), align: Int(v.alignofSharedInfo), fields: fields(v.sharedInfoFields)),
+                                dataTSize: Int(v.sizeofDataT))
+        }
     }
 }

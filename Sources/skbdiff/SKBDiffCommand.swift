@@ -54,7 +54,7 @@ struct SKBDiffCommand: ParsableCommand {
 
 /// The run's target, shared by the commands that take one.
 struct TargetOptions: ParsableArguments {
-    @Option(help: "Architecture whose sizes and pointer width are modelled: i386 or x86_64. The C reference models the x86_64 host and runs on x86_64 only.")
+    @Option(help: "Architecture whose sizes and pointer width are modelled: i386 or x86_64. On i386 the C reference runs in a 32-bit worker process that skbdiff builds with the toolchain's clang on first use.")
     var arch: Arch = .x86_64
 
     @Option(help: "CONFIG profile: minimal (no options), typical (NETFILTER, BRIDGE_NETFILTER, NET_SCHED, NET_CLS_ACT, NETWORK_SECMARK) or distro (typical plus NF_CONNTRACK, NETDEVICES_MULTIQUEUE, NET_DMA, XFRM).")
@@ -75,7 +75,7 @@ struct TargetOptions: ParsableArguments {
 /// The targets a campaign draws from: each option pins one dimension; left out, every value of it
 /// is drawn (per block of 512 iterations, from the seed), so a plain campaign covers all 24 targets.
 struct TargetSpaceOptions: ParsableArguments {
-    @Option(help: "Pin the architecture, i386 or x86_64 (default: both). On i386 only the Swift model runs, OFF against PTR: the C reference models the x86_64 host.")
+    @Option(help: "Pin the architecture, i386 or x86_64 (default: both). On i386 the C reference runs in a 32-bit worker process (built with the toolchain's clang on first use; without it, said once, Swift OFF against Swift PTR only).")
     var arch: Arch?
 
     @Option(help: "Pin the CONFIG profile: minimal (no options), typical (NETFILTER, BRIDGE_NETFILTER, NET_SCHED, NET_CLS_ACT, NETWORK_SECMARK) or distro (typical plus NF_CONNTRACK, NETDEVICES_MULTIQUEUE, NET_DMA, XFRM) (default: all three).")

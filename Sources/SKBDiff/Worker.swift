@@ -1,0 +1,697 @@
+import CSKBuff
+import Foundation
+import SKBuff
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The C reference built for i386 (Specs/snapshot.md, "The i386 C reference"): the same CReference
+/// sources, compiled with `-m32` into a freestanding static program (CReference/worker: its own few
+/// system calls, no C library) by the Swift toolchain's clang and lld, so a machine with only the
+/// Swift toolchain can build it. skbdiff builds it on first use and keeps it, named by a hash of its
+/// sources and flags, under the package's `.build/i386-worker`.
+public enum I386Worker {
+    /// Why the worker cannot run, and what to do about it.
+    public struct Unavailable: Error, CustomStringConvertible, Sendable {
+        public var reason: String
+        public var fix: String
+        public var description: String { "\(reason); \(fix)" }
+    }
+
+    /// The flags every build uses (the sanitizer build of .ci/run adds its own).
+    static let flags = ["-m32", "-std=c11", "-O2", "-DSKBREF_SINGLE_THREAD", "-ffreestanding", "-fno-builtin", "-nostdlib",
+                        "-nostdlibinc", "-static", "-fuse-ld=lld", "-fno-stack-protector", "-fno-pic", "-w"]
+
+    /// The worker's executable, built once per process (and once per source change on disk).
+    public static var executable: Result<String, Unavailable> {
+        cache.withLock { cached in
+            if let cached { return cached }
+            let r = locate(environment: ProcessInfo.processInfo.environment)
+            cached = r
+            return r
+        }
+    }
+
+    private static let cache = Mutex<Result<String, Unavailable>?>(nil)
+
+    /// SKBDIFF_I386_WORKER names a worker to use as it is; SKBDIFF_NO_I386_WORKER=1 runs without one;
+    /// otherwise the worker is built from the CReference sources (SKBDIFF_CREFERENCE, else the
+    /// package's own) with clang (SKBDIFF_CLANG, else the first clang on PATH or beside swift).
+    public static func locate(environment env: [String: String]) -> Result<String, Unavailable> {
+        if env["SKBDIFF_NO_I386_WORKER"] == "1" {
+            return .failure(Unavailable(reason: "SKBDIFF_NO_I386_WORKER=1 switches the i386 C reference off",
+                                        fix: "unset it to compare all four implementations"))
+        }
+        if let given = env["SKBDIFF_I386_WORKER"] {
+            return FileManager.default.isExecutableFile(atPath: given) ? .success(given)
+                : .failure(Unavailable(reason: "SKBDIFF_I386_WORKER=\(given) is not an executable file",
+                                       fix: "point it at a worker built by skbdiff, or unset it"))
+        }
+        let root = env["SKBDIFF_CREFERENCE"] ?? packageCReference
+        guard FileManager.default.fileExists(atPath: root + "/worker/worker.c") else {
+            return .failure(Unavailable(reason: "the CReference sources are not at \(root)",
+                                        fix: "run skbdiff from its package checkout, or set SKBDIFF_CREFERENCE to its CReference directory"))
+        }
+        guard let clang = findClang(environment: env) else {
+            return .failure(Unavailable(reason: "no clang found on PATH (the Swift toolchain has one beside swift)",
+                                        fix: "put the toolchain's usr/bin on PATH, or set SKBDIFF_CLANG to a clang with lld"))
+        }
+        do {
+            return .success(try build(clang: clang, creference: root, cacheDirectory: cacheDirectory(root)))
+        } catch let u as Unavailable {
+            return .failure(u)
+        } catch {
+            return .failure(Unavailable(reason: "the i386 worker could not be built: \(error)", fix: "see Specs/snapshot.md, \"The i386 C reference\""))
+        }
+    }
+
+    /// This package's CReference directory, from where this file was compiled.
+    static var packageCReference: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("CReference").path
+    }
+
+    /// `.build/i386-worker` beside CReference when it can be written, else a directory of the user's under /tmp.
+    static func cacheDirectory(_ creference: String) -> String {
+        let dir = URL(fileURLWithPath: creference).deletingLastPathComponent().appendingPathComponent(".build/i386-worker").path
+        if (try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)) != nil,
+           access(dir, W_OK) == 0 {
+            return dir
+        }
+        let tmp = NSTemporaryDirectory() + "skbdiff-i386-worker-\(getuid())"
+        try? FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        return tmp
+    }
+
+    /// SKBDIFF_CLANG, else `clang` in a PATH directory, else `clang` beside a `swift` found on PATH
+    /// (its symbolic links followed: the toolchain's usr/bin).
+    public static func findClang(environment env: [String: String]) -> String? {
+        let fm = FileManager.default
+        if let given = env["SKBDIFF_CLANG"] { return fm.isExecutableFile(atPath: given) ? given : nil }
+        let path = (env["PATH"] ?? "").split(separator: ":").map(String.init)
+        for dir in path where fm.isExecutableFile(atPath: dir + "/clang") { return dir + "/clang" }
+        for dir in path where fm.isExecutableFile(atPath: dir + "/swift") {
+            let real = URL(fileURLWithPath: dir + "/swift").resolvingSymlinksInPath().deletingLastPathComponent().path
+            if fm.isExecutableFile(atPath: real + "/clang") { return real + "/clang" }
+        }
+        return nil
+    }
+
+    /// The sources a worker is built from: CReference's include and src, and the worker's own.
+    static func sources(_ creference: String) -> (compile: [String], all: [String]) {
+        let fm = FileManager.default
+        var all: [String] = []
+        for sub in ["include", "src", "worker", "worker/include", "worker/include/sys"] {
+            let dir = creference + "/" + sub
+            for name in ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).sorted()
+            where name.hasSuffix(".c") || name.hasSuffix(".h") {
+                all.append(dir + "/" + name)
+            }
+        }
+        let compile = all.filter { $0.hasSuffix(".c") }
+        return (compile, all)
+    }
+
+    /// Build (or find already built) the worker from `creference` into `cacheDirectory`.
+    public static func build(clang: String, creference: String, cacheDirectory: String, extraFlags: [String] = []) throws -> String {
+        let (compile, all) = sources(creference)
+        // FNV-1a over every source's name and bytes, the flags and the compiler's path.
+        var hash: UInt64 = 0xcbf29ce484222325
+        func mix<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
+            for b in bytes { hash = (hash ^ UInt64(b)) &* 0x100000001b3 }
+        }
+        for file in all {
+            mix(URL(fileURLWithPath: file).lastPathComponent.utf8)
+            mix(Array((try? Data(contentsOf: URL(fileURLWithPath: file))) ?? Data()))
+        }
+        mix((flags + extraFlags + [clang]).joined(separator: " ").utf8)
+        let output = cacheDirectory + "/skbref-worker-i386-" + String(hash, radix: 16)
+        if FileManager.default.isExecutableFile(atPath: output) { return output }
+        let partial = output + ".\(getpid()).partial"
+        let includes = ["-I", creference + "/worker/include", "-I", creference + "/worker", "-I", creference + "/include",
+                        "-I", creference + "/src"]
+        let (status, messages) = try runProcess(clang, flags + extraFlags + includes + compile + ["-o", partial])
+        guard status == 0 else {
+            unlink(partial)
+            throw Unavailable(reason: "\(clang) could not build the i386 worker (exit \(status)): "
+                                + messages.split(separator: "\n").prefix(6).joined(separator: " | "),
+                              fix: "set SKBDIFF_CLANG to the Swift toolchain's clang, which targets i386 and has lld")
+        }
+        guard rename(partial, output) == 0 else {
+            unlink(partial)
+            throw Unavailable(reason: "cannot place the i386 worker at \(output)", fix: "make \(cacheDirectory) writable")
+        }
+        return output
+    }
+
+    /// Run a program to its end; its exit status and what it printed on stderr and stdout.
+    static func runProcess(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
+        let pipe = Pipe()
+        p.standardError = pipe
+        p.standardOutput = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Say once per process why `--arch i386` compares the Swift model only.
+    public static func warnOnce(_ u: Unavailable) {
+        warned.withLock { done in
+            guard !done else { return }
+            done = true
+            FileHandle.standardError.write(Data("skbdiff: i386 runs without the C reference (Swift OFF against Swift PTR only): \(u)\n".utf8))
+        }
+    }
+
+    private static let warned = Mutex(false)
+}
+
+/// A value behind a lock (Synchronization's Mutex needs macOS 15 / a newer Linux toolchain setting).
+final class Mutex<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock = NSLock()
+    init(_ value: Value) { self.value = value }
+    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}
+
+/// One running worker process and the pipes to it (CReference/worker/worker_io.h).
+final class WorkerProcess {
+    enum Tag: UInt32 { case hello = 1, open, reset, mutant, run, state, snapshot, live, batch }
+
+    let pid: pid_t
+    private let toWorker: Int32
+    private let fromWorker: Int32
+    /// The request being built, and the last reply (its 8-byte header, then the payload), in raw
+    /// buffers that grow and are never shrunk.
+    private var request = RawBuffer()
+    private(set) var reply = RawBuffer()
+    /// The variant and cache line last opened, to skip opening the same again.
+    var opened: (offset: Bool, profile: Int32, cacheLine: UInt32)?
+
+    private static let spawning = NSLock()
+
+    init(executable: String) throws {
+        signal(SIGPIPE, SIG_IGN)
+        var down: [Int32] = [0, 0], up: [Int32] = [0, 0]
+        // One start at a time, and our pipe ends close-on-exec before the next: a worker started
+        // meanwhile by another thread must not hold this one's pipes (it would never see its input end).
+        WorkerProcess.spawning.lock()
+        defer { WorkerProcess.spawning.unlock() }
+        guard pipe(&down) == 0, pipe(&up) == 0 else { throw WorkerFailure("cannot create pipes: errno \(errno)") }
+        for fd in [down[1], up[0]] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, down[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, up[1], 1)
+        for fd in [down[0], down[1], up[0], up[1]] { posix_spawn_file_actions_addclose(&actions, fd) }
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(executable), nil]
+        defer { free(argv[0]) }
+        let rc = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        close(down[0])
+        close(up[1])
+        guard rc == 0 else {
+            close(down[1])
+            close(up[0])
+            throw WorkerFailure("cannot start \(executable): errno \(rc)")
+        }
+        self.pid = pid
+        toWorker = down[1]
+        fromWorker = up[0]
+    }
+
+    deinit {
+        request.free()
+        reply.free()
+        close(toWorker)
+        close(fromWorker)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+    }
+
+    // MARK: Requests
+
+    func begin(_ tag: Tag) {
+        request.count = 0
+        append(tag.rawValue)
+        append(UInt32(0))
+    }
+
+    @inline(__always)
+    func append<T: FixedWidthInteger>(_ v: T) {
+        request.store(v.littleEndian)
+    }
+
+    /// Send the request; read the reply when the request has one.
+    func send(expectReply: Bool) throws(WorkerFailure) {
+        try sendOnly()
+        if expectReply { try receive() }
+    }
+
+    /// Send the request built, without waiting for its reply (`receive` reads it).
+    func sendOnly() throws(WorkerFailure) {
+        (request.base + 4).storeBytes(of: UInt32(request.count - 8).littleEndian, as: UInt32.self)
+        pendingTag = request.base.loadUnaligned(as: UInt32.self).littleEndian
+        if let e = writeAll(UnsafeRawBufferPointer(start: request.base, count: request.count)) { throw e }
+    }
+
+    /// Read the reply to the request last sent into `reply` (its header, then the payload the
+    /// accessors read from offset 0): one read takes as much as the pipe holds, usually all of it.
+    func receive() throws(WorkerFailure) {
+        reply.reserve(65536)
+        var have = 0
+        func more(upTo total: Int) -> WorkerFailure? {
+            while have < total {
+                let n = read(fromWorker, reply.base + have, reply.capacity - have)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { return WorkerFailure(ended()) }
+                have += n
+            }
+            return nil
+        }
+        if let e = more(upTo: 8) { throw e }
+        let tag = reply.base.loadUnaligned(as: UInt32.self).littleEndian
+        let total = 8 + Int(reply.base.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian)
+        guard tag == pendingTag else { throw WorkerFailure("replied to request \(tag), not \(pendingTag)") }
+        reply.count = have
+        reply.reserve(total)
+        if let e = more(upTo: total) { throw e }
+        reply.count = total
+    }
+
+    private var pendingTag: UInt32 = 0
+
+    private func writeAll(_ b: UnsafeRawBufferPointer) -> WorkerFailure? {
+        var done = 0
+        while done < b.count {
+            let n = write(toWorker, b.baseAddress! + done, b.count - done)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return WorkerFailure(ended()) }
+            done += n
+        }
+        return nil
+    }
+
+    /// How the worker ended, once a pipe to it broke.
+    private func ended() -> String {
+        var status: Int32 = 0
+        let r = waitpid(pid, &status, 0)
+        guard r == pid else { return "the worker's pipe broke" }
+        if status & 0x7f != 0 { return "the worker died of signal \(status & 0x7f)" }
+        return "the worker exited with status \((status >> 8) & 0xff)"
+    }
+
+    // MARK: Replies
+
+    /// The reply's payload starts after its 8-byte header.
+    @inline(__always)
+    func u32(_ at: Int) -> UInt32 {
+        reply.base.loadUnaligned(fromByteOffset: 8 + at, as: UInt32.self).littleEndian
+    }
+
+    @inline(__always)
+    func i64(_ at: Int) -> Int64 {
+        reply.base.loadUnaligned(fromByteOffset: 8 + at, as: Int64.self).littleEndian
+    }
+
+    /// A struct skbref_worker_state at `at` (128 bytes): nil when the reference is empty or ended.
+    @inline(__always)
+    func referenceState(_ at: Int) -> ReferenceState? {
+        guard u32(at + 4) != 0 else { return nil }
+        var s = ReferenceState.zero
+        withUnsafeMutableBytes(of: &s.state) { $0.copyMemory(from: UnsafeRawBufferPointer(start: reply.base + 8 + at + 16, count: 112)) }
+        s.reference = Int(Int32(bitPattern: u32(at)))
+        s.frozen = u32(at + 8) != 0
+        return s
+    }
+
+    static let stateSize = 128
+    static let outcomeSize = 24
+
+    // MARK: The process pool
+
+    /// Idle workers of each executable, kept across Differentials: a campaign makes one per block.
+    private static let idle = Mutex<[String: [WorkerProcess]]>([:])
+
+    static func checkOut(_ executable: String) throws(WorkerFailure) -> WorkerProcess {
+        if let p = idle.withLock({ $0[executable]?.popLast() }) { return p }
+        do { return try WorkerProcess(executable: executable) } catch let e as WorkerFailure { throw e } catch { throw WorkerFailure("\(error)") }
+    }
+
+    static func checkIn(_ p: WorkerProcess, _ executable: String) {
+        idle.withLock { $0[executable, default: []].append(p) }
+    }
+}
+
+/// A growable byte buffer for the wire (no Array bookkeeping per integer).
+struct RawBuffer {
+    private(set) var base: UnsafeMutableRawPointer
+    private(set) var capacity: Int
+    var count = 0
+
+    init() {
+        capacity = 4096
+        base = .allocate(byteCount: capacity, alignment: 16)
+    }
+
+    /// At least `n` bytes of room, keeping the first `count`.
+    mutating func reserve(_ n: Int) {
+        guard n > capacity else { return }
+        var c = capacity
+        while c < n { c *= 2 }
+        let b = UnsafeMutableRawPointer.allocate(byteCount: c, alignment: 16)
+        b.copyMemory(from: base, byteCount: count)
+        base.deallocate()
+        base = b
+        capacity = c
+    }
+
+    @inline(__always)
+    mutating func store<T: FixedWidthInteger>(_ v: T) {
+        let n = MemoryLayout<T>.size
+        if count + n > capacity { reserve(count + n) }
+        (base + count).storeBytes(of: v, as: T.self)
+        count += n
+    }
+
+    func free() { base.deallocate() }
+}
+
+/// The worker failed: it died, or answered what it was not asked.
+public struct WorkerFailure: Error, CustomStringConvertible {
+    public var description: String
+    init(_ d: String) { description = d }
+}
+
+/// The C reference in one representation and the target's CONFIG profile, running in the i386
+/// worker with 32-bit pointers. In `.full` comparison each call, state and snapshot is one request;
+/// in `.touched` the Differential hands it whole sequences (`runBatch`).
+public final class WorkerImplementation: Implementation {
+    public let representation: RepresentationKind
+    public let sizing: Sizing
+    let executable: String
+    private let process: WorkerProcess
+    /// A mirror of the worker's pool (handles are the sk_buffs' 32-bit addresses).
+    var pool = Pool<UInt32>()
+    private var needsReset = false
+
+    /// What the compiled i386 variants report (HELLO): per (profile, representation) their sizes.
+    public struct VariantInfo: Sendable {
+        public var usesOffset: Bool
+        public var profile: Int32
+        public var sizeofSkBuff: UInt32
+        public var sizeofSharedInfo: UInt32
+        public var sizeofDataT: UInt32
+        public var alignofSkBuff: UInt32
+        public var alignofSharedInfo: UInt32
+        public var skBuffFields: [CField32]
+        public var sharedInfoFields: [CField32]
+    }
+
+    /// One field as the i386 compiler laid it out.
+    public struct CField32: Sendable {
+        public var name: String
+        public var offset: UInt32
+        public var size: UInt32
+        public var bitOffset: UInt32
+        public var bitWidth: UInt32
+    }
+
+    public init(representation: RepresentationKind, target: Target, executable: String) throws(WorkerFailure) {
+        self.representation = representation
+        self.executable = executable
+        process = try WorkerProcess.checkOut(executable)
+        let profile = Int32(ConfigProfile.allCases.firstIndex(of: target.config)!)
+        let info = try WorkerImplementation.hello(process).first { $0.usesOffset == (representation == .offset) && $0.profile == profile }!
+        sizing = Sizing(skBuff: info.sizeofSkBuff, sharedInfo: info.sizeofSharedInfo, dataT: info.sizeofDataT)
+        let want = (representation == .offset, profile, target.cacheLine)
+        if process.opened.map({ $0 != want }) ?? true {
+            process.begin(.open)
+            process.append(Int32(representation == .offset ? 1 : 0))
+            process.append(profile)
+            process.append(target.cacheLine)
+            try process.send(expectReply: true)
+            guard process.u32(0) == 1 else {
+                throw WorkerFailure("the worker could not open its world: no arena at 0xC0000000 or a bad cache line \(target.cacheLine)")
+            }
+            process.opened = want
+        }
+        needsReset = true
+    }
+
+    deinit {
+        process.begin(.mutant)
+        process.append(Int32(0))
+        if (try? process.send(expectReply: false)) != nil { WorkerProcess.checkIn(process, executable) }
+    }
+
+    /// The variants' sizes and fields.
+    static func hello(_ p: WorkerProcess) throws(WorkerFailure) -> [VariantInfo] {
+        p.begin(.hello)
+        try p.send(expectReply: true)
+        guard p.u32(0) == 1, p.u32(4) == 4 else { throw WorkerFailure("not an i386 worker of this skbdiff (version \(p.u32(0)), \(p.u32(4))-byte pointers)") }
+        var at = 12
+        var out: [VariantInfo] = []
+        func fields() -> [CField32] {
+            let n = Int(p.u32(at))
+            at += 4
+            var f: [CField32] = []
+            for _ in 0..<n {
+                let len = Int(p.u32(at + 16))
+                let name = String(decoding: UnsafeRawBufferPointer(start: p.reply.base + 8 + at + 20, count: len), as: UTF8.self)
+                f.append(CField32(name: name, offset: p.u32(at), size: p.u32(at + 4), bitOffset: p.u32(at + 8), bitWidth: p.u32(at + 12)))
+                at += 20 + len
+            }
+            return f
+        }
+        for _ in 0..<Int(p.u32(8)) {
+            let base = at
+            at += 28
+            let skb = fields()
+            let sh = fields()
+            out.append(VariantInfo(usesOffset: p.u32(base) != 0, profile: Int32(bitPattern: p.u32(base + 4)),
+                                   sizeofSkBuff: p.u32(base + 8), sizeofSharedInfo: p.u32(base + 12),
+                                   sizeofDataT: p.u32(base + 16), alignofSkBuff: p.u32(base + 20), alignofSharedInfo: p.u32(base + 24),
+                                   skBuffFields: skb, sharedInfoFields: sh))
+        }
+        return out
+    }
+
+    /// The compiled i386 variants, for the layout checker.
+    public static func variants(executable: String) throws(WorkerFailure) -> [VariantInfo] {
+        let p = try WorkerProcess.checkOut(executable)
+        defer { WorkerProcess.checkIn(p, executable) }
+        return try hello(p)
+    }
+
+    public var name: String { "c-\(representation.short.lowercased())" }
+    public var referenceCount: Int { pool.handles.count }
+    public func isRunnable(_ reference: Int) -> Bool { pool.runnable(reference) != nil }
+    public var usableCount: Int { pool.usableCount }
+    public func usableReference(_ k: Int) -> Int { pool.usableReference(k) }
+
+    /// A failed worker ends the process with a clear message: the C reference misbehaved (a crash is
+    /// a bug in CReference, reproduced by replaying the sequence that was running).
+    private func failed(_ e: WorkerFailure) -> Never {
+        FileHandle.standardError.write(Data("skbdiff: the i386 C reference (\(name)) failed: \(e)\n".utf8))
+        exit(70)
+    }
+
+    private func resetIfNeeded() {
+        guard needsReset else { return }
+        needsReset = false
+        process.begin(.reset)
+        do { try process.send(expectReply: false) } catch { failed(error) }
+    }
+
+    public func switchOn(_ mutation: Mutation?) {
+        process.begin(.mutant)
+        process.append(mutation.map { CImplementation.mutantCodes[$0]! } ?? 0)
+        do { try process.send(expectReply: false) } catch { failed(error) }
+    }
+
+    public func reset() {
+        pool.reset()
+        needsReset = true
+    }
+
+    public var liveAllocations: Int {
+        resetIfNeeded()
+        process.begin(.live)
+        do { try process.send(expectReply: true) } catch { failed(error) }
+        return Int(process.u32(0))
+    }
+
+    func appendCall(_ call: Call, pattern: UInt32) {
+        process.append(CImplementation.opCodes[call.op.rawValue])
+        process.append(pattern)
+        process.append(Int32(call.op.takesTarget ? call.target : -1))
+        process.append(WorkerImplementation.effectCode(call.op.effect))
+        process.append(call.arg0)
+        process.append(call.arg1)
+    }
+
+    static func effectCode(_ e: PoolEffect) -> UInt32 {
+        switch e {
+        case .none: return 0
+        case .produces: return 1
+        case .consumes: return 2
+        case .consumesOnFailure: return 3
+        case .replaces: return 4
+        }
+    }
+
+    /// The outcome record at `at`, settled into the mirror pool.
+    private func outcome(at: Int, _ call: Call) -> Outcome? {
+        guard process.u32(at) != 0 else {
+            _ = pool.target(of: call) // numbers the reference a producer would have made
+            return nil
+        }
+        let o = CImplementation.outcome(kind: Int32(bitPattern: process.u32(at + 4)), value: process.i64(at + 8), call)
+        let target = call.op.takesTarget ? pool.runnable(call.target) : nil
+        let skb = process.u32(at + 16)
+        pool.settle(call, target: target, outcome: o, produced: skb == 0 ? nil : skb, consumed: process.u32(at + 20) != 0)
+        return o
+    }
+
+    public func run(_ call: Call, pattern: UInt32) -> Outcome? {
+        resetIfNeeded()
+        process.begin(.run)
+        appendCall(call, pattern: pattern)
+        do { try process.send(expectReply: true) } catch { failed(error) }
+        return outcome(at: 0, call)
+    }
+
+    public func state(of reference: Int, into out: UnsafeMutablePointer<ReferenceState>) -> Bool {
+        resetIfNeeded()
+        process.begin(.state)
+        process.append(Int32(reference))
+        do { try process.send(expectReply: true) } catch { failed(error) }
+        guard let s = process.referenceState(0) else { return false }
+        out.pointee = s
+        return true
+    }
+
+    public func snapshot(into out: inout [ReferenceState]) {
+        resetIfNeeded()
+        process.begin(.snapshot)
+        do { try process.send(expectReply: true) } catch { failed(error) }
+        readSnapshot(at: 0, into: &out)
+    }
+
+    /// {u32 n} and n states at `at`; returns the offset past them.
+    @discardableResult
+    private func readSnapshot(at: Int, into out: inout [ReferenceState]) -> Int {
+        out.removeAll(keepingCapacity: true)
+        let n = Int(process.u32(at))
+        var p = at + 4
+        for _ in 0..<n {
+            if let s = process.referenceState(p) { out.append(s) }
+            p += WorkerProcess.stateSize
+        }
+        return p
+    }
+
+    // MARK: Whole sequences
+
+    /// A sequence's calls with, per call, the reference whose state to take before it (-1: none) and
+    /// those to take after it.
+    public struct Batch {
+        public var calls: [Call] = []
+        public var before: [Int32] = []
+        public var touchedStart: [Int32] = []
+        public var touched: [Int32] = []
+
+        public init() {}
+
+        public mutating func removeAll() {
+            calls.removeAll(keepingCapacity: true)
+            before.removeAll(keepingCapacity: true)
+            touchedStart.removeAll(keepingCapacity: true)
+            touched.removeAll(keepingCapacity: true)
+        }
+
+        public mutating func append(_ call: Call, before b: Int, touched t: [Int]) {
+            calls.append(call)
+            before.append(Int32(b))
+            touchedStart.append(Int32(touched.count))
+            for r in t { touched.append(Int32(r)) }
+        }
+    }
+
+    /// What the worker reported for a batch.
+    public struct BatchResult {
+        public var outcomes: [Outcome?] = []
+        public var before: [ReferenceState?] = []
+        /// Per call, its touched references' states (nil: empty or ended), flattened as Batch.touched.
+        public var touched: [ReferenceState?] = []
+        public var final: [ReferenceState] = []
+        /// Allocations left after freeing every reference; nil when not checked (or a call froze something).
+        public var live: Int?
+
+        public init() {}
+    }
+
+    /// Send whole sequences (each starts from an empty pool); read the reply with `finishBatches`.
+    public func startBatches(_ batches: ArraySlice<Batch>, leakCheck: Bool) {
+        process.begin(.batch)
+        process.append(UInt32(batches.count))
+        for batch in batches {
+            process.append(UInt32(batch.calls.count))
+            process.append(UInt32(leakCheck ? 1 : 0))
+            for (k, call) in batch.calls.enumerated() {
+                appendCall(call, pattern: UInt32(truncatingIfNeeded: k))
+                process.append(batch.before[k])
+                let lo = Int(batch.touchedStart[k])
+                let hi = k + 1 < batch.calls.count ? Int(batch.touchedStart[k + 1]) : batch.touched.count
+                process.append(UInt32(hi - lo))
+                for j in lo..<hi { process.append(batch.touched[j]) }
+            }
+        }
+        do { try process.sendOnly() } catch { failed(error) }
+    }
+
+    /// The worker's reports on the sequences `startBatches` sent, one per batch, in `results`.
+    public func finishBatches(_ batches: ArraySlice<Batch>, into results: inout [BatchResult]) {
+        do { try process.receive() } catch { failed(error) }
+        if results.count < batches.count { results += Array(repeating: BatchResult(), count: batches.count - results.count) }
+        var at = 0
+        for (n, batch) in batches.enumerated() {
+            pool.reset()
+            results[n].outcomes.removeAll(keepingCapacity: true)
+            results[n].before.removeAll(keepingCapacity: true)
+            results[n].touched.removeAll(keepingCapacity: true)
+            for (k, call) in batch.calls.enumerated() {
+                if batch.before[k] >= 0 {
+                    results[n].before.append(process.referenceState(at))
+                    at += WorkerProcess.stateSize
+                } else {
+                    results[n].before.append(nil)
+                }
+                results[n].outcomes.append(outcome(at: at, call))
+                at += WorkerProcess.outcomeSize
+                let lo = Int(batch.touchedStart[k])
+                let hi = k + 1 < batch.calls.count ? Int(batch.touchedStart[k + 1]) : batch.touched.count
+                for _ in lo..<hi {
+                    results[n].touched.append(process.referenceState(at))
+                    at += WorkerProcess.stateSize
+                }
+            }
+            at = readSnapshot(at: at, into: &results[n].final)
+            let live = process.u32(at)
+            at += 4
+            results[n].live = live == 0xFFFF_FFFF ? nil : Int(live)
+        }
+        // The worker freed every reference for the leak check: the mirror no longer matches it.
+        needsReset = true
+    }
+}
