@@ -71,7 +71,9 @@ struct skbref_worker_state {
  * of `before` taken before the call when before >= 0, and the state of each touched reference after
  * it; then {u32 n} and the n live or frozen references after the last call; then {u32 live}: the
  * allocations left once every runnable reference is freed (leak_check set and no call froze
- * anything), else 0xFFFFFFFF. The reply holds the sequences' replies in order. */
+ * anything), else 0xFFFFFFFF. The reply holds the sequences' replies in order; its outcome records
+ * have skb and consumed 0, so that skbdiff can compare the reply with the one it expects, byte for
+ * byte. */
 
 long worker_read(int fd, void *p, size_t n);
 long worker_write(int fd, const void *p, size_t n);

@@ -224,7 +224,7 @@ public enum Campaign {
     static let blockSize: UInt64 = 512
     /// Sequences handed to the i386 worker per request: a round trip to another process costs more
     /// than a sequence's calls, so many share one.
-    static let deferredBatch = 32
+    public static let deferredBatch = 32
 
     public static func run(_ options: CampaignOptions, progress: ProgressHandler? = nil) throws -> CampaignReport {
         let range = options.range
@@ -243,12 +243,14 @@ public enum Campaign {
                 var counts = CampaignCounts()
                 var findings: [Finding] = []
                 var result = SequenceResult()
-                // Iterations whose deferred implementations (the i386 worker) have not run yet; they
-                // are settled, in order, before anything after them is counted.
+                // Iterations whose deferred implementations (the i386 worker) have not run yet, and
+                // those the workers are running meanwhile (the Swift side goes on with the next ones);
+                // they are settled, and counted, in iteration order before anything after them.
                 var waiting: [(i: UInt64, target: Target, result: SequenceResult)] = []
-                func settle(_ differential: Differential) {
-                    let ok = differential.flushDeferred()
-                    for (n, var w) in waiting.enumerated() {
+                var running: [(i: UInt64, target: Target, result: SequenceResult)] = []
+                func finishRunning(_ differential: Differential) {
+                    let ok = differential.finishFlush()
+                    for (n, var w) in running.enumerated() {
                         if !ok[n] {
                             let calls = w.result.calls
                             w.result = differential.run(calls, comparison: .full)
@@ -256,7 +258,17 @@ public enum Campaign {
                         }
                         record(w.i, w.target, w.result, differential)
                     }
-                    waiting.removeAll(keepingCapacity: true)
+                    running.removeAll(keepingCapacity: true)
+                }
+                /// Hand the waiting ones to the workers, after the ones they are running are settled.
+                func startWaiting(_ differential: Differential) {
+                    finishRunning(differential)
+                    differential.startFlush()
+                    swap(&waiting, &running)
+                }
+                func settle(_ differential: Differential) {
+                    startWaiting(differential)
+                    finishRunning(differential)
                 }
                 func record(_ i: UInt64, _ target: Target, _ result: SequenceResult, _ differential: Differential) {
                     counts.record(result)
@@ -281,11 +293,11 @@ public enum Campaign {
                     runIteration(i, options: options, differential: differential, generator: generator, into: &result)
                     if differential.pendingCount > before {
                         waiting.append((i, target, result))
-                        if waiting.count >= deferredBatch { settle(differential) }
-                    } else if waiting.isEmpty {
+                        if waiting.count >= deferredBatch { startWaiting(differential) }
+                    } else if waiting.isEmpty && running.isEmpty {
                         record(i, target, result, differential)
                     } else {
-                        // Counted after the waiting ones, in iteration order.
+                        // Counted after the waiting and running ones, in iteration order.
                         settle(differential)
                         record(i, target, result, differential)
                     }

@@ -1,3 +1,5 @@
+import CSKBuff
+import Foundation
 import SKBuff
 
 /// A disagreement that fails a run.
@@ -128,17 +130,18 @@ public final class Differential {
     let immediateCount: Int
     let immediatePairs: [(swift: Int, c: Int, kind: Divergence.Kind)]
     let deferredPairs: [(swift: Int, c: Int, kind: Divergence.Kind)]
-    /// `.touched` with deferred implementations: the sequence so far, and per deferred pair what its
-    /// Swift side reported, to compare with what the worker reports for the same calls.
+    /// `.touched` with deferred implementations: the sequence so far; the sequences waiting for the
+    /// workers and those they are running; per deferred pair, the reply its worker must give for them,
+    /// byte for byte, as its Swift side saw the calls.
     private var batch = WorkerImplementation.Batch()
-    private var logs: [DeferredLog] = []
-    private var batchResults: [[WorkerImplementation.BatchResult]] = []
-    private var pending: [Pending] = []
+    private var pending: [WorkerImplementation.Batch] = []
+    private var inFlight: [WorkerImplementation.Batch] = []
+    private var expected: [ExpectedReply] = []
+    private var expectedInFlight: [ExpectedReply] = []
+    private var drained: [Bool]?
     /// `.touched` keeps sequences whose Swift side passed for `flushDeferred` instead of running the
     /// deferred implementations at the end of each (the campaign sets it).
     public var defersBatches = false
-    /// Per implementation, after a batch: allocations left after freeing everything (nil: not checked).
-    private var deferredLive: [Int?] = []
     let comparator: RepresentationComparator
     private var views: [[ReferenceState]]
     private var outcomes: [Outcome?]
@@ -202,9 +205,8 @@ public final class Differential {
         precondition(!isDeferred[immediateCount...].contains(false), "deferred implementations come last")
         immediatePairs = pairs.filter { !isDeferred[$0.c] }
         deferredPairs = pairs.filter { isDeferred[$0.c] }
-        logs = Array(repeating: DeferredLog(), count: deferredPairs.count)
-        batchResults = Array(repeating: [], count: deferredPairs.count)
-        deferredLive = Array(repeating: nil, count: impls.count)
+        expected = deferredPairs.map { _ in ExpectedReply() }
+        expectedInFlight = deferredPairs.map { _ in ExpectedReply() }
         comparator = RepresentationComparator(
             arch: target.arch,
             truesizeDelta: impls[swiftOff].sizing.skBuff &- impls[swiftPtr].sizing.skBuff)
@@ -231,14 +233,19 @@ public final class Differential {
         previousTouched = false
         for i in died.indices { died[i] = false }
         batch.removeAll()
-        for k in logs.indices { logs[k].removeAll() }
-        for i in deferredLive.indices { deferredLive[i] = nil }
+        for k in expected.indices { expected[k].dropUncommitted() }
+    }
+
+    deinit {
+        for k in expected.indices { expected[k].bytes.free() }
+        for k in expectedInFlight.indices { expectedInFlight[k].bytes.free() }
     }
 
     /// Run a whole sequence from an empty pool. `.touched` compares the end of the sequence too, and
     /// re-runs it in `.full` when it finds a mismatch.
     public func run(_ calls: [Call], comparison: Comparison = .full,
                     trace: ((Int, Call, [Divergence.View]) -> Void)? = nil) -> SequenceResult {
+        drainFlush()
         reset()
         var result = SequenceResult()
         for call in calls {
@@ -272,17 +279,13 @@ public final class Differential {
     /// the shrinker end the same way.
     public func checkLeaks(_ result: inout SequenceResult) { checkLeaks(&result, deferring: false) }
 
-    /// `deferring`: the deferred implementations have not run the sequence yet (`flushDeferred` checks them).
+    /// `deferring`: the deferred implementations run the sequence as a batch, whose reply carries
+    /// their leak check (`flushDeferred` compares it).
     func checkLeaks(_ result: inout SequenceResult, deferring: Bool) {
         guard checksLeaks, result.failure == nil, let last = result.calls.last else { return }
         var left: [(name: String, count: Int)] = []
         for (i, impl) in implementations.enumerated() where !died[i] {
             if i >= immediateCount && deferring { continue }
-            if i >= immediateCount && !batch.calls.isEmpty {
-                // The worker freed everything at the end of the batch it ran (nil: it saw a call freeze).
-                if let live = deferredLive[i], live != 0 { left.append((impl.name, live)) }
-                continue
-            }
             for r in 0..<impl.referenceCount where impl.isRunnable(r) {
                 _ = impl.run(Call(.kfree_skb, target: r), pattern: 0)
             }
@@ -291,7 +294,7 @@ public final class Differential {
         }
         guard !left.isEmpty else { return }
         // (A deferred implementation's views are already its batch's final ones.)
-        for (i, impl) in implementations.enumerated() where i < immediateCount || batch.calls.isEmpty { impl.snapshot(into: &views[i]) }
+        for (i, impl) in implementations.enumerated() where i < immediateCount || !deferring { impl.snapshot(into: &views[i]) }
         let field = "allocations left: " + left.map { "\($0.name) \($0.count)" }.joined(separator: ", ")
         result.failure = Divergence(kind: .leak, step: result.calls.count - 1, call: last,
                                     differences: [FieldDifference(reference: -1, field: field)], views: currentViews())
@@ -503,11 +506,11 @@ public final class Differential {
         previousTouched = false
         if result.failure == nil {
             for i in 0..<immediateCount { implementations[i].snapshot(into: &views[i]) }
-            let deferring = defersBatches && !deferredPairs.isEmpty && !batch.calls.isEmpty
-            var same = deferring || runDeferred()
-            for pair in deferring ? immediatePairs : fidelityPairs where !ReferenceState.same(views[pair.swift], views[pair.c]) {
-                same = false
-            }
+            // The deferred implementations run the sequence as a batch: now (one request), or with
+            // many others when the campaign flushes (defersBatches).
+            let deferring = !deferredPairs.isEmpty && !batch.calls.isEmpty
+            var same = true
+            for pair in immediatePairs where !ReferenceState.same(views[pair.swift], views[pair.c]) { same = false }
             if same {
                 entries.merge(views[swiftOff], views[swiftPtr])
                 let last = result.calls.count - 1
@@ -521,8 +524,9 @@ public final class Differential {
             }
             if same {
                 checkLeaks(&result, deferring: deferring)
-                if deferring && result.failure == nil { defer_() }
-                return
+                guard deferring && result.failure == nil else { return }
+                defer_()
+                if defersBatches || flushDeferred()[0] { return }
             }
         }
         let calls = result.calls
@@ -532,76 +536,91 @@ public final class Differential {
 }
 
 extension Differential {
-    /// What a deferred pair's Swift side reported per call.
-    struct DeferredLog {
-        var outcomes: [Outcome?] = []
-        var before: [ReferenceState?] = []
-        var touched: [ReferenceState?] = []
+    /// What a deferred pair's worker must reply to the batched sequences (worker_io.h's records, in
+    /// order), built as its Swift side runs them; `ends` marks where each sequence's reply ends.
+    struct ExpectedReply {
+        var bytes = RawBuffer()
+        var ends: [Int] = []
+        /// The end of the last sequence kept: what a sequence that was not kept wrote after it goes.
+        var committed = 0
+
+        mutating func dropUncommitted() { bytes.count = committed }
+
+        mutating func commit() {
+            committed = bytes.count
+            ends.append(committed)
+        }
 
         mutating func removeAll() {
-            outcomes.removeAll(keepingCapacity: true)
-            before.removeAll(keepingCapacity: true)
-            touched.removeAll(keepingCapacity: true)
+            bytes.count = 0
+            ends.removeAll(keepingCapacity: true)
+            committed = 0
+        }
+
+        /// A struct skbref_worker_state: the reference, and when present its frozen bit and state.
+        mutating func state(_ reference: Int, _ s: ReferenceState?) {
+            bytes.store(Int32(reference))
+            bytes.store(Int32(s == nil ? 0 : 1))
+            bytes.store(Int32(s?.frozen == true ? 1 : 0))
+            bytes.store(Int32(0))
+            if var st = s?.state {
+                withUnsafeBytes(of: &st) { bytes.append($0) }
+            } else {
+                bytes.zeros(112)
+            }
+        }
+
+        /// A struct skbref_worker_outcome as a batch reports it (no sk_buff address, no consumed).
+        mutating func outcome(_ o: Outcome?) {
+            let (ran, kind, value): (Int32, Int32, Int64)
+            switch o {
+            case nil: (ran, kind, value) = (0, 0, 0)
+            case let .ok(v)?, let .error(v)?: (ran, kind, value) = (1, Int32(SKBREF_OK.rawValue), v)
+            case .null?: (ran, kind, value) = (1, Int32(SKBREF_NULL.rawValue), 0)
+            case .panicOver?: (ran, kind, value) = (1, Int32(SKBREF_PANIC_OVER.rawValue), 0)
+            case .panicUnder?: (ran, kind, value) = (1, Int32(SKBREF_PANIC_UNDER.rawValue), 0)
+            case let .bug(b)?: (ran, kind, value) = (1, Int32(SKBREF_BUG.rawValue), Int64(b.rawValue))
+            case .overflow?: (ran, kind, value) = (1, Int32(SKBREF_OVERFLOW.rawValue), 0)
+            }
+            bytes.store(ran)
+            bytes.store(kind)
+            bytes.store(value)
+            bytes.store(UInt32(0))
+            bytes.store(Int32(0))
         }
     }
 
-    /// Record the call for the deferred implementations: the target's state before it when it was not
-    /// compared already, the touched references after it, and the Swift side of each deferred pair.
+    /// Record the call for the deferred implementations: the call, and what each deferred pair's
+    /// worker must report for it as its Swift side saw it (the target's state before the call when it
+    /// was not compared already, the outcome, the touched references' states after it).
     fileprivate func log(_ call: Call, target: Int, beforeCompared: Bool, _ m: Int) {
         let before = target >= 0 && !beforeCompared ? target : -1
         batch.append(call, before: before, touched: touched)
         let sc = scratch
         for (k, pair) in deferredPairs.enumerated() {
-            logs[k].outcomes.append(outcomes[pair.swift])
-            logs[k].before.append(before >= 0 && sc.beforePresent[pair.swift] ? sc.before[pair.swift] : nil)
-            for j in 0..<m { logs[k].touched.append(sc.present[pair.swift * m + j] ? sc.states[pair.swift * m + j] : nil) }
+            let s = pair.swift
+            if before >= 0 { expected[k].state(before, sc.beforePresent[s] ? sc.before[s] : nil) }
+            expected[k].outcome(outcomes[s])
+            for j in 0..<m { expected[k].state(touched[j], sc.present[s * m + j] ? sc.states[s * m + j] : nil) }
         }
-    }
-
-    /// The end of a `.touched` sequence for the deferred implementations: each runs the whole
-    /// sequence at once (the workers in parallel), and what it reports per call must equal its Swift
-    /// side's log; its final references go to `views`. False on any difference (the caller re-runs
-    /// the sequence in `.full`, where every call is compared as it runs).
-    fileprivate func runDeferred() -> Bool {
-        guard !deferredPairs.isEmpty, !batch.calls.isEmpty else { return true }
-        let one = CollectionOfOne(batch)
-        for pair in deferredPairs { worker(pair.c).startBatches(ArraySlice(one), leakCheck: checksLeaks) }
-        var same = true
-        for (k, pair) in deferredPairs.enumerated() {
-            worker(pair.c).finishBatches(ArraySlice(one), into: &batchResults[k])
-            let r = batchResults[k][0]
-            views[pair.c] = r.final
-            deferredLive[pair.c] = r.live
-            if !Self.agrees(r, logs[k], batch) { same = false }
-            if r.outcomes.contains(where: { $0?.freezes == true }) { died[pair.c] = true }
-        }
-        return same
     }
 
     private func worker(_ i: Int) -> WorkerImplementation { implementations[i] as! WorkerImplementation }
 
-    /// The worker's report equals its Swift side's log, call by call.
-    static func agrees(_ r: WorkerImplementation.BatchResult, _ log: DeferredLog, _ batch: WorkerImplementation.Batch) -> Bool {
-        if r.outcomes != log.outcomes || r.touched != log.touched { return false }
-        for i in r.before.indices where batch.before[i] >= 0 && r.before[i] != log.before[i] { return false }
-        return true
-    }
-
-    /// A sequence whose Swift side passed, waiting for its deferred implementations' verdict.
-    struct Pending {
-        var batch: WorkerImplementation.Batch
-        var logs: [DeferredLog]
-        /// Per deferred pair, its Swift side's references at the end of the sequence.
-        var finals: [[ReferenceState]]
-    }
-
     /// Sequences waiting for `flushDeferred`.
     public var pendingCount: Int { pending.count }
 
-    /// Keep the sequence for `flushDeferred` instead of running the workers now (the campaign's way:
-    /// one request per worker for many sequences).
+    /// Keep the sequence for the workers: its calls, and the end of what each must reply (the
+    /// references at the end, then the leak check's count: 0, or none when a call froze something).
     fileprivate func defer_() {
-        pending.append(Pending(batch: batch, logs: logs, finals: deferredPairs.map { views[$0.swift] }))
+        pending.append(batch)
+        for (k, pair) in deferredPairs.enumerated() {
+            let final = views[pair.swift]
+            expected[k].bytes.store(UInt32(final.count))
+            for r in final { expected[k].state(r.reference, r) }
+            expected[k].bytes.store(checksLeaks && !died[pair.swift] ? UInt32(0) : 0xFFFF_FFFF)
+            expected[k].commit()
+        }
     }
 
     /// Run every pending sequence on the deferred implementations, one request per worker, and say
@@ -609,21 +628,61 @@ extension Differential {
     /// at the end, and (unless a call froze something there) no allocation left once everything is
     /// freed. A sequence that did not agree is re-run by the caller in `.full`.
     public func flushDeferred() -> [Bool] {
-        guard !pending.isEmpty else { return [] }
-        let batches = pending.map(\.batch)
-        for pair in deferredPairs { worker(pair.c).startBatches(batches[...], leakCheck: checksLeaks) }
-        var ok = Array(repeating: true, count: pending.count)
+        startFlush()
+        return finishFlush()
+    }
+
+    /// The first half of `flushDeferred`: hand the pending sequences to the workers, which run them
+    /// while this thread goes on with the next sequences' Swift side (nothing else may use the
+    /// workers until `finishFlush`).
+    public func startFlush() {
+        precondition(inFlight.isEmpty && drained == nil, "one flush at a time")
+        guard !pending.isEmpty else { return }
+        swap(&pending, &inFlight)
+        swap(&expected, &expectedInFlight)
+        for k in expected.indices { expected[k].removeAll() }
+        for pair in deferredPairs { worker(pair.c).startBatches(inFlight[...], leakCheck: checksLeaks) }
+    }
+
+    /// Whether a flush was started and not finished.
+    public var flushing: Bool { !inFlight.isEmpty }
+
+    /// The second half: the workers' verdicts on the sequences `startFlush` handed them, in order.
+    public func finishFlush() -> [Bool] {
+        if let v = drained {
+            drained = nil
+            return v
+        }
+        return receiveFlush()
+    }
+
+    /// Before anything else uses the workers (a sequence re-run in `.full` while a flush is out):
+    /// take the flush's verdicts now, for `finishFlush` to return.
+    func drainFlush() {
+        if flushing { drained = receiveFlush() }
+    }
+
+    /// Each worker's reply against what it must be: equal as a whole (the usual case), else sequence
+    /// by sequence up to the first that differs, after which offsets no longer line up and every
+    /// later one is re-run too.
+    private func receiveFlush() -> [Bool] {
+        guard !inFlight.isEmpty else { return [] }
+        var ok = Array(repeating: true, count: inFlight.count)
         for (k, pair) in deferredPairs.enumerated() {
-            worker(pair.c).finishBatches(batches[...], into: &batchResults[k])
-            for (n, p) in pending.enumerated() {
-                let r = batchResults[k][n]
-                if !Self.agrees(r, p.logs[k], p.batch) || !ReferenceState.same(r.final, p.finals[k])
-                    || (checksLeaks && r.live.map { $0 != 0 } == true) {
-                    ok[n] = false
+            let reply = worker(pair.c).receiveBatches()
+            let want = expectedInFlight[k]
+            if reply.count == want.bytes.count && memcmp(reply.baseAddress!, want.bytes.base, reply.count) == 0 { continue }
+            var start = 0
+            for (n, end) in want.ends.enumerated() {
+                if end > reply.count || memcmp(reply.baseAddress! + start, want.bytes.base + start, end - start) != 0 {
+                    for later in n..<ok.count { ok[later] = false }
+                    break
                 }
+                start = end
             }
         }
-        pending.removeAll(keepingCapacity: true)
+        inFlight.removeAll(keepingCapacity: true)
+        for k in expectedInFlight.indices { expectedInFlight[k].removeAll() }
         return ok
     }
 }

@@ -36,7 +36,8 @@ public enum I386Worker {
 
     /// SKBDIFF_I386_WORKER names a worker to use as it is; SKBDIFF_NO_I386_WORKER=1 runs without one;
     /// otherwise the worker is built from the CReference sources (SKBDIFF_CREFERENCE, else the
-    /// package's own) with clang (SKBDIFF_CLANG, else the first clang on PATH or beside swift).
+    /// package's own) with clang (SKBDIFF_CLANG, else the first clang on PATH or beside swift),
+    /// adding SKBDIFF_I386_WORKER_CFLAGS to its flags.
     public static func locate(environment env: [String: String]) -> Result<String, Unavailable> {
         if env["SKBDIFF_NO_I386_WORKER"] == "1" {
             return .failure(Unavailable(reason: "SKBDIFF_NO_I386_WORKER=1 switches the i386 C reference off",
@@ -56,8 +57,10 @@ public enum I386Worker {
             return .failure(Unavailable(reason: "no clang found on PATH (the Swift toolchain has one beside swift)",
                                         fix: "put the toolchain's usr/bin on PATH, or set SKBDIFF_CLANG to a clang with lld"))
         }
+        // Extra compiler flags, e.g. CI's UndefinedBehaviorSanitizer in trap mode (no runtime needed).
+        let extra = (env["SKBDIFF_I386_WORKER_CFLAGS"] ?? "").split(separator: " ").map(String.init)
         do {
-            return .success(try build(clang: clang, creference: root, cacheDirectory: cacheDirectory(root)))
+            return .success(try build(clang: clang, creference: root, cacheDirectory: cacheDirectory(root), extraFlags: extra))
         } catch let u as Unavailable {
             return .failure(u)
         } catch {
@@ -344,8 +347,13 @@ final class WorkerProcess {
 
     static func checkOut(_ executable: String) throws(WorkerFailure) -> WorkerProcess {
         if let p = idle.withLock({ $0[executable]?.popLast() }) { return p }
+        _ = reapAtExit
         do { return try WorkerProcess(executable: executable) } catch let e as WorkerFailure { throw e } catch { throw WorkerFailure("\(error)") }
     }
+
+    /// At exit the idle workers are ended and waited for (their input closes), so none outlives
+    /// skbdiff and their time is the process's (a worker in use dies with skbdiff: PR_SET_PDEATHSIG).
+    private static let reapAtExit: Void = { atexit { WorkerProcess.idle.withLock { $0.removeAll() } } }()
 
     static func checkIn(_ p: WorkerProcess, _ executable: String) {
         idle.withLock { $0[executable, default: []].append(p) }
@@ -373,6 +381,18 @@ struct RawBuffer {
         base.deallocate()
         base = b
         capacity = c
+    }
+
+    mutating func append(_ b: UnsafeRawBufferPointer) {
+        if count + b.count > capacity { reserve(count + b.count) }
+        (base + count).copyMemory(from: b.baseAddress!, byteCount: b.count)
+        count += b.count
+    }
+
+    mutating func zeros(_ n: Int) {
+        if count + n > capacity { reserve(count + n) }
+        (base + count).initializeMemory(as: UInt8.self, repeating: 0, count: n)
+        count += n
     }
 
     @inline(__always)
@@ -628,20 +648,7 @@ public final class WorkerImplementation: Implementation {
         }
     }
 
-    /// What the worker reported for a batch.
-    public struct BatchResult {
-        public var outcomes: [Outcome?] = []
-        public var before: [ReferenceState?] = []
-        /// Per call, its touched references' states (nil: empty or ended), flattened as Batch.touched.
-        public var touched: [ReferenceState?] = []
-        public var final: [ReferenceState] = []
-        /// Allocations left after freeing every reference; nil when not checked (or a call froze something).
-        public var live: Int?
-
-        public init() {}
-    }
-
-    /// Send whole sequences (each starts from an empty pool); read the reply with `finishBatches`.
+    /// Send whole sequences (each starts from an empty pool); read the reply with `receiveBatches`.
     public func startBatches(_ batches: ArraySlice<Batch>, leakCheck: Bool) {
         process.begin(.batch)
         process.append(UInt32(batches.count))
@@ -660,38 +667,12 @@ public final class WorkerImplementation: Implementation {
         do { try process.sendOnly() } catch { failed(error) }
     }
 
-    /// The worker's reports on the sequences `startBatches` sent, one per batch, in `results`.
-    public func finishBatches(_ batches: ArraySlice<Batch>, into results: inout [BatchResult]) {
+    /// The reply to `startBatches`, as it came (the records of worker_io.h, every sequence's in order).
+    public func receiveBatches() -> UnsafeRawBufferPointer {
         do { try process.receive() } catch { failed(error) }
-        if results.count < batches.count { results += Array(repeating: BatchResult(), count: batches.count - results.count) }
-        var at = 0
-        for (n, batch) in batches.enumerated() {
-            pool.reset()
-            results[n].outcomes.removeAll(keepingCapacity: true)
-            results[n].before.removeAll(keepingCapacity: true)
-            results[n].touched.removeAll(keepingCapacity: true)
-            for (k, call) in batch.calls.enumerated() {
-                if batch.before[k] >= 0 {
-                    results[n].before.append(process.referenceState(at))
-                    at += WorkerProcess.stateSize
-                } else {
-                    results[n].before.append(nil)
-                }
-                results[n].outcomes.append(outcome(at: at, call))
-                at += WorkerProcess.outcomeSize
-                let lo = Int(batch.touchedStart[k])
-                let hi = k + 1 < batch.calls.count ? Int(batch.touchedStart[k + 1]) : batch.touched.count
-                for _ in lo..<hi {
-                    results[n].touched.append(process.referenceState(at))
-                    at += WorkerProcess.stateSize
-                }
-            }
-            at = readSnapshot(at: at, into: &results[n].final)
-            let live = process.u32(at)
-            at += 4
-            results[n].live = live == 0xFFFF_FFFF ? nil : Int(live)
-        }
         // The worker freed every reference for the leak check: the mirror no longer matches it.
+        pool.reset()
         needsReset = true
+        return UnsafeRawBufferPointer(start: process.reply.base + 8, count: process.reply.count - 8)
     }
 }

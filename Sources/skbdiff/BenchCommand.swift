@@ -60,13 +60,47 @@ struct BenchCommand: ParsableCommand {
                 }
             }
         }
+        // The i386 worker is timed as the campaign drives it: whole sequences, many per request (with
+        // the snapshot: every reference after every call).
+        let chunk = Campaign.deferredBatch
+        func batches(snapshot: Bool) -> [[WorkerImplementation.Batch]] {
+            stride(from: 0, to: workload.count, by: chunk).map { start in
+                workload[start..<min(start + chunk, workload.count)].map { calls in
+                    var b = WorkerImplementation.Batch(), refs = 0
+                    for call in calls {
+                        if call.op.effect == .produces { refs += 1 }
+                        b.append(call, before: -1, touched: snapshot ? Array(0..<refs) : [])
+                    }
+                    return b
+                }
+            }
+        }
+        let plain = batches(snapshot: false), snapshots = batches(snapshot: true)
+        func runBatches(_ w: WorkerImplementation, _ all: [[WorkerImplementation.Batch]]) {
+            for b in all {
+                w.startBatches(b[...], leakCheck: false)
+                _ = w.receiveBatches()
+            }
+        }
         var figures: [() -> Void] = []
         for impl in impls {
-            figures.append { runAlone(impl, snapshot: false) }
-            figures.append { runAlone(impl, snapshot: true) }
+            if let w = impl as? WorkerImplementation {
+                figures.append { runBatches(w, plain) }
+                figures.append { runBatches(w, snapshots) }
+            } else {
+                figures.append { runAlone(impl, snapshot: false) }
+                figures.append { runAlone(impl, snapshot: true) }
+            }
         }
-        figures.append { for calls in workload { _ = differential.run(calls, comparison: .touched) } }
-        figures.append { for calls in workload { _ = differential.run(calls, comparison: .full) } }
+        figures.append {
+            differential.defersBatches = true
+            for calls in workload {
+                _ = differential.run(calls, comparison: .touched)
+                if differential.pendingCount >= chunk { _ = differential.flushDeferred() }
+            }
+            _ = differential.flushDeferred()
+        }
+        figures.append { differential.defersBatches = false; for calls in workload { _ = differential.run(calls, comparison: .full) } }
         var samples = Array(repeating: [Double](), count: figures.count)
         for _ in 0..<max(1, `repeat`) {
             for (k, figure) in figures.enumerated() {
