@@ -43,7 +43,8 @@ let package = Package(
             dependencies: ["SKBDiff", "SKBLayout", "CSKBuff", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "SKBuffTests", dependencies: ["SKBuff", "SKBDiff", "CSKBuff"]),
-        .testTarget(name: "SKBDiffTests", dependencies: ["SKBDiff", "SKBuff", "CSKBuff"]),
+        // Goldens are read from the source tree (#filePath), not bundled.
+        .testTarget(name: "SKBDiffTests", dependencies: ["SKBDiff", "SKBuff", "CSKBuff"], exclude: ["Goldens"]),
         .testTarget(name: "SKBLayoutTests", dependencies: ["SKBLayout", "SKBuff"]),
     ]
 )

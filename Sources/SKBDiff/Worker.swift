@@ -347,12 +347,17 @@ final class WorkerProcess {
 
     static func checkOut(_ executable: String) throws(WorkerFailure) -> WorkerProcess {
         if let p = idle.withLock({ $0[executable]?.popLast() }) { return p }
+        return try fresh(executable)
+    }
+
+    /// A new worker, never pooled before.
+    static func fresh(_ executable: String) throws(WorkerFailure) -> WorkerProcess {
         _ = reapAtExit
         do { return try WorkerProcess(executable: executable) } catch let e as WorkerFailure { throw e } catch { throw WorkerFailure("\(error)") }
     }
 
     /// At exit the idle workers are ended and waited for (their input closes), so none outlives
-    /// skbdiff and their time is the process's (a worker in use dies with skbdiff: PR_SET_PDEATHSIG).
+    /// skbdiff and their time is the process's (a worker in use sees its input close as skbdiff ends).
     private static let reapAtExit: Void = { atexit { WorkerProcess.idle.withLock { $0.removeAll() } } }()
 
     static func checkIn(_ p: WorkerProcess, _ executable: String) {
@@ -449,9 +454,16 @@ public final class WorkerImplementation: Implementation {
     public init(representation: RepresentationKind, target: Target, executable: String) throws(WorkerFailure) {
         self.representation = representation
         self.executable = executable
-        process = try WorkerProcess.checkOut(executable)
+        // An idle worker that ended meanwhile (killed from outside) is let go for a fresh one.
+        var p = try WorkerProcess.checkOut(executable)
+        var variants: [VariantInfo]
+        do { variants = try WorkerImplementation.hello(p) } catch {
+            p = try WorkerProcess.fresh(executable)
+            variants = try WorkerImplementation.hello(p)
+        }
+        process = p
         let profile = Int32(ConfigProfile.allCases.firstIndex(of: target.config)!)
-        let info = try WorkerImplementation.hello(process).first { $0.usesOffset == (representation == .offset) && $0.profile == profile }!
+        let info = variants.first { $0.usesOffset == (representation == .offset) && $0.profile == profile }!
         sizing = Sizing(skBuff: info.sizeofSkBuff, sharedInfo: info.sizeofSharedInfo, dataT: info.sizeofDataT)
         let want = (representation == .offset, profile, target.cacheLine)
         if process.opened.map({ $0 != want }) ?? true {

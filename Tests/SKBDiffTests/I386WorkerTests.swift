@@ -16,7 +16,7 @@ struct I386WorkerTests {
         for f in files {
             let path = root + "/" + f
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: path, contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755])
+            _ = FileManager.default.createFile(atPath: path, contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755])
         }
         for (link, to) in links {
             let path = root + "/" + link
@@ -66,7 +66,7 @@ struct I386WorkerTests {
     @Test func aFailingCompilerIsReported() throws {
         let root = try tree([])
         let fake = root + "/clang"
-        FileManager.default.createFile(atPath: fake, contents: Data("#!/bin/sh\necho 'fake: cannot target i386' >&2\nexit 3\n".utf8),
+        _ = FileManager.default.createFile(atPath: fake, contents: Data("#!/bin/sh\necho 'fake: cannot target i386' >&2\nexit 3\n".utf8),
                                        attributes: [.posixPermissions: 0o755])
         let r = I386Worker.locate(environment: ["PATH": root])
         guard case let .failure(u) = r else { Issue.record("a failing compiler built a worker"); return }
