@@ -1,4 +1,3 @@
-import CSKBuff
 import Foundation
 import SKBuff
 
@@ -293,7 +292,7 @@ public final class Differential {
             if live != 0 { left.append((impl.name, live)) }
         }
         guard !left.isEmpty else { return }
-        // (A deferred implementation's views are already its batch's final ones.)
+        // (A deferred implementation has not run the sequence yet: its batch's reply checks it.)
         for (i, impl) in implementations.enumerated() where i < immediateCount || !deferring { impl.snapshot(into: &views[i]) }
         let field = "allocations left: " + left.map { "\($0.name) \($0.count)" }.joined(separator: ", ")
         result.failure = Divergence(kind: .leak, step: result.calls.count - 1, call: last,
@@ -572,19 +571,10 @@ extension Differential {
 
         /// A struct skbref_worker_outcome as a batch reports it (no sk_buff address, no consumed).
         mutating func outcome(_ o: Outcome?) {
-            let (ran, kind, value): (Int32, Int32, Int64)
-            switch o {
-            case nil: (ran, kind, value) = (0, 0, 0)
-            case let .ok(v)?, let .error(v)?: (ran, kind, value) = (1, Int32(SKBREF_OK.rawValue), v)
-            case .null?: (ran, kind, value) = (1, Int32(SKBREF_NULL.rawValue), 0)
-            case .panicOver?: (ran, kind, value) = (1, Int32(SKBREF_PANIC_OVER.rawValue), 0)
-            case .panicUnder?: (ran, kind, value) = (1, Int32(SKBREF_PANIC_UNDER.rawValue), 0)
-            case let .bug(b)?: (ran, kind, value) = (1, Int32(SKBREF_BUG.rawValue), Int64(b.rawValue))
-            case .overflow?: (ran, kind, value) = (1, Int32(SKBREF_OVERFLOW.rawValue), 0)
-            }
-            bytes.store(ran)
-            bytes.store(kind)
-            bytes.store(value)
+            let r = o.map(CImplementation.result) ?? (kind: 0, value: 0)
+            bytes.store(Int32(o == nil ? 0 : 1))
+            bytes.store(r.kind)
+            bytes.store(r.value)
             bytes.store(UInt32(0))
             bytes.store(Int32(0))
         }

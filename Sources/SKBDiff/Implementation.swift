@@ -480,6 +480,19 @@ public final class CImplementation: Implementation {
         }
     }
 
+    /// The other way: the kind and value a struct skbref_result holds for an outcome (what the C
+    /// reference sets: the value is 0 for NULL, panics and overflow, the check for a BUG).
+    static func result(_ o: Outcome) -> (kind: Int32, value: Int64) {
+        switch o {
+        case let .ok(v), let .error(v): return (Int32(SKBREF_OK.rawValue), v)
+        case .null: return (Int32(SKBREF_NULL.rawValue), 0)
+        case .panicOver: return (Int32(SKBREF_PANIC_OVER.rawValue), 0)
+        case .panicUnder: return (Int32(SKBREF_PANIC_UNDER.rawValue), 0)
+        case let .bug(b): return (Int32(SKBREF_BUG.rawValue), Int64(b.rawValue))
+        case .overflow: return (Int32(SKBREF_OVERFLOW.rawValue), 0)
+        }
+    }
+
     public func snapshot(into out: inout [ReferenceState]) {
         let state = variant.state!, world = world
         pool.fill(&out) { i, h, frozen, slot in

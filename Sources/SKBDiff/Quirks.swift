@@ -204,10 +204,6 @@ struct RepresentationComparator {
         return arch == .i386 ? sum >= UInt64(wrapBound) : sum >= (1 << 32)
     }
 
-    /// OFF and PTR differ (beyond the truesize delta and never-set headers).
-    @inline(__always)
-    func differs(_ o: ReferenceState, _ p: ReferenceState) -> Bool { differences(o, p) != 0 }
-
     /// The differences left once quirk 1 (a never-set header rebased) has explained what it can, and
     /// whether it explained any.
     @inline(__always)
@@ -235,7 +231,7 @@ struct RepresentationComparator {
 
     /// The fields in which OFF and PTR differ, as bits in fieldNames order (0 when they agree: equal but
     /// for the truesize delta and never-set headers).
-    func differences(_ o: ReferenceState, _ p: ReferenceState) -> UInt32 {
+    private func differences(_ o: ReferenceState, _ p: ReferenceState) -> UInt32 {
         var n = o.state.adoptingNeverSetHeaders(of: p.state)
         n.truesize &+= truesizeDelta
         return o.state.differenceMask(n) << 1 | (o.frozen != p.frozen ? 1 : 0)

@@ -419,7 +419,7 @@ public struct WorkerFailure: Error, CustomStringConvertible {
 
 /// The C reference in one representation and the target's CONFIG profile, running in the i386
 /// worker with 32-bit pointers. In `.full` comparison each call, state and snapshot is one request;
-/// in `.touched` the Differential hands it whole sequences (`runBatch`).
+/// in `.touched` the Differential hands it whole sequences (`startBatches`, `receiveBatches`).
 public final class WorkerImplementation: Implementation {
     public let representation: RepresentationKind
     public let sizing: Sizing

@@ -47,7 +47,7 @@ struct ReplayCommand: ParsableCommand {
             var svgText: String?
             do {
                 let seed = try Replay.load(file)
-                if let svg {
+                if svg != nil {
                     var steps: [(index: Int, call: Call, views: [Divergence.View])] = []
                     verdict = try Replay.run(seed, path: file) { index, call, views in steps.append((index, call, views)) }
                     let shinfo = Int64(KernelStructs.sharedInfo(arch: seed.target.arch).size)
