@@ -123,12 +123,25 @@ enum skbref_op {
     SKBREF_OP_skb_set_tail_pointer,
     SKBREF_OP_skb_tail_pointer,
     SKBREF_OP_skb_end_pointer,
+    /* Paged data (Specs/paged.md). */
+    SKBREF_OP_skb_is_nonlinear,
+    SKBREF_OP_skb_headlen,
+    SKBREF_OP_skb_pagelen,
+    SKBREF_OP_pskb_may_pull,
+    SKBREF_OP___pskb_pull_tail,
+    SKBREF_OP_pskb_pull,
+    SKBREF_OP_pskb_trim,
+    SKBREF_OP_skb_linearize,
+    SKBREF_OP_skb_copy_bits,
     /* Not helpers: fields drivers and the stack write directly. */
     SKBREF_OP_set_csum,
     SKBREF_OP_set_mac_len,
     SKBREF_OP_set_gso,
     SKBREF_OP_set_gso_type,
     SKBREF_OP_set_ip6_frag_id,
+    /* A driver hanging a fresh page off the skb: alloc_page, skb_fill_page_desc at nr_frags, and
+     * len, data_len and truesize += size (Specs/paged.md). */
+    SKBREF_OP_add_frag,
     /* Harness, no target: the N-th kmalloc/kmem_cache_alloc from now fails (0: none). */
     SKBREF_OP_fail_next_alloc,
     SKBREF_OP_COUNT
@@ -195,7 +208,7 @@ enum skbref_bug {
     SKBREF_BUG_PULL_DATA_LEN = 2,       /* __skb_pull: len < data_len after the subtraction */
     SKBREF_BUG_HEADER_RELEASE = 3,      /* skb_header_release: nohdr already set */
     SKBREF_BUG_EXPAND_SHARED = 4,       /* pskb_expand_head: skb_shared(skb) */
-    SKBREF_BUG_COPY_BITS = 5,           /* skb_copy/skb_copy_expand: skb_copy_bits failed */
+    SKBREF_BUG_COPY_BITS = 5,           /* skb_copy/skb_copy_expand/__pskb_pull_tail: skb_copy_bits failed */
     SKBREF_BUG_BAD_FREE = 6,            /* the harness: a free of something never allocated */
 };
 
@@ -259,9 +272,11 @@ struct skbref_state {
     uint16_t gso_segs;
     uint16_t gso_type;
     uint32_t ip6_frag_id;
+    uint64_t frags_digest;    /* of the nr_frags descriptors and their pages' counts; 0 without frags */
+    uint64_t packet_digest;   /* of skb_copy_bits(skb, 0, buf, len) when nonlinear and it can succeed; else 0 */
 };
 /* No byte of the struct is padding, so the Swift model's SKBState is the same bytes (bit copy, memcmp). */
-_Static_assert(sizeof(struct skbref_state) == 112, "struct skbref_state mirrors the Swift SKBState, 112 bytes");
+_Static_assert(sizeof(struct skbref_state) == 128, "struct skbref_state mirrors the Swift SKBState, 128 bytes");
 
 /* One field of a struct as the compiler laid it out (bit_width 0: not a bit-field). */
 struct skbref_field {

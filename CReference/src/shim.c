@@ -115,6 +115,7 @@ void skbref_world_reset(struct skbref_world *w)
             free(w->blocks[i].p);
     w->nblocks = 0;
     w->epoch++;
+    w->frag_epoch++;
     w->fail_countdown = 0;
     /* A new sequence: the arena starts over. Objects are zeroed as they are used, so what the pages
      * hold never matters; the used part above SKBREF_ARENA_KEEP is handed back to the kernel, so what
@@ -186,6 +187,7 @@ void skbref_world_destroy(struct skbref_world *w)
     skbref_world_reset(w);
     SKBREF_UNPOISON(w->arena, w->arena_high);
     munmap(w->arena, SKBREF_ARENA_SIZE);
+    free(w->scratch);
     free(w->blocks);
     free(w);
 }
@@ -312,6 +314,17 @@ int skbref_world_owns(const struct skbref_world *w, uintptr_t p, size_t n)
     return 0;
 }
 
+void skbref_fill_page(unsigned char *p, uint32_t id)
+{
+    /* 256-byte chunks of the ramp, chunk j starting at (id * 167 + j * 89) mod 256: a misplaced copy
+     * shows, within a page and across pages. */
+    for (uint32_t j = 0; j < SKBREF_PAGE_SIZE / 256; j++) {
+        uint32_t phase = (id * 167u + j * 89u) & 255u;
+        for (uint32_t k = 0; k < 256; k++)
+            p[256 * j + k] = (unsigned char)(phase + k);
+    }
+}
+
 void skbref_world_fail(struct skbref_world *w, int32_t kind, int64_t value)
 {
     w->fail_kind = kind;
@@ -364,11 +377,21 @@ static const char *const skbref_op_names[] = {
     "skb_set_tail_pointer",
     "skb_tail_pointer",
     "skb_end_pointer",
+    "skb_is_nonlinear",
+    "skb_headlen",
+    "skb_pagelen",
+    "pskb_may_pull",
+    "__pskb_pull_tail",
+    "pskb_pull",
+    "pskb_trim",
+    "skb_linearize",
+    "skb_copy_bits",
     "set_csum",
     "set_mac_len",
     "set_gso",
     "set_gso_type",
     "set_ip6_frag_id",
+    "add_frag",
     "fail_next_alloc",
 };
 _Static_assert(sizeof(skbref_op_names) / sizeof(skbref_op_names[0]) == SKBREF_OP_COUNT,

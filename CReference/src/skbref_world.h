@@ -36,6 +36,23 @@ struct skbref_block {
     size_t lo, hi;                  /* [lo, hi): not yet zeroed, reads as zero; lo == hi: all real */
 };
 
+/* PAGE_SIZE on every modelled target. */
+#define SKBREF_PAGE_SIZE 4096
+
+/* The largest caller's buffer the skb_copy_bits operation copies into (Specs/paged.md). */
+#define SKBREF_COPY_BITS_MAX 65536
+
+/* struct page as the paged helpers need it (Specs/paged.md): an id (1 + the index in the sequence of
+ * the call that allocated it),
+ * the count get_page/put_page move, and PAGE_SIZE bytes of content, the page pattern (never written
+ * by the helpers). A tracked, calloc'd block: it counts as a live allocation until its count drops
+ * to 0. */
+struct page {
+    uint32_t id;
+    int32_t count;
+    unsigned char bytes[SKBREF_PAGE_SIZE];
+};
+
 /* A digest of [data, tail) already computed, and what it was computed from. */
 struct skbref_digest_entry {
     const void *skb;
@@ -57,6 +74,7 @@ struct skbref_digest_entry {
 struct skbref_state_memo {
     const void *skb;
     uint64_t epoch;
+    uint64_t frag_epoch;            /* w->frag_epoch when taken: pages and frags unchanged since */
     size_t block;                   /* index in blocks, or SKBREF_NO_BLOCK when no block starts at head */
     uint64_t version;
     struct skbref_state state;
@@ -76,6 +94,9 @@ struct skbref_world {
     size_t arena_high;              /* the most ever used, for ASan's shadow */
     uint64_t writes;                /* numbers writes and new blocks; never reset */
     uint64_t epoch;                 /* changes whenever a block is tracked or freed; never reset */
+    uint64_t frag_epoch;            /* changes whenever a page count or a frag descriptor may; never reset */
+    unsigned char *scratch;         /* the snapshot's copy of a nonlinear packet */
+    size_t scratch_size;
     struct skbref_state_memo memo[SKBREF_STATE_MEMO]; /* by skb address */
     struct skbref_digest_entry digests[SKBREF_DIGEST_CACHE]; /* by skb address */
     jmp_buf bug_jump;               /* set by a variant's apply for the call it runs */
@@ -106,6 +127,8 @@ SKBREF_HIDDEN void skbref_world_written(struct skbref_world *w, uintptr_t start)
 /* The digest of [p, p + n), from the cache when neither the skb's range nor its block changed. */
 SKBREF_HIDDEN uint64_t skbref_world_digest(struct skbref_world *w, const void *skb, struct skbref_block *block,
                                            int64_t data, int64_t tail);
+/* A page's bytes: the pattern of page `id` (Specs/paged.md), mirrored by the Swift model. */
+SKBREF_HIDDEN void skbref_fill_page(unsigned char *p, uint32_t id);
 /* Ends the running call: records the outcome and longjmps back into apply. */
 SKBREF_HIDDEN _Noreturn void skbref_world_fail(struct skbref_world *w, int32_t kind, int64_t value);
 

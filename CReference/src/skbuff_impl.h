@@ -21,6 +21,7 @@
 
 #include <stdalign.h>
 #include <string.h>
+#include <stdlib.h>
 
 #include "skbref_world.h"
 
@@ -405,6 +406,113 @@ static struct skb_shared_info *skb_shinfo(const struct sk_buff *skb)
 }
 
 /* ------------------------------------------------------------------------------------------------
+ * Pages and frags (Specs/paged.md).
+ * ---------------------------------------------------------------------------------------------- */
+
+#define PAGE_SIZE SKBREF_PAGE_SIZE
+#define EINVAL 22
+#define EMSGSIZE 90
+
+/* A page the helpers hand to get_page/put_page or read: it must be a live page of this world, else
+ * the kernel would touch freed memory (overflow). */
+static struct page *skbref_page(struct page *page)
+{
+    const struct skbref_block *b = skbref_world_block(skbref_current, (uintptr_t)page);
+    if (!b || b->size != sizeof(struct page))
+        skbref_overflow();
+    return page;
+}
+
+/* alloc_page: a fresh page, count 1, holding the page pattern of `id`; NULL when the allocation is
+ * injected to fail (it counts as an allocation, as kmalloc does). The harness names a page by the
+ * call that allocated it (Specs/paged.md), so that OFF and PTR number their pages alike. */
+static struct page *alloc_page(gfp_t flags, uint32_t id)
+{
+    struct page *page;
+    (void)flags;
+    if (skbref_allocation_fails())
+        return NULL;
+    page = skbref_world_alloc(skbref_current, sizeof(*page));
+    if (!page)
+        return NULL;
+    page->id = id;
+    page->count = 1;
+    skbref_fill_page(page->bytes, page->id);
+    skbref_current->frag_epoch++;
+    return page;
+}
+
+/* get_page: count++. */
+static void get_page(struct page *page)
+{
+    skbref_page(page)->count++;
+    skbref_current->frag_epoch++;
+}
+
+/* put_page: count--; the page is freed at 0. */
+static void put_page(struct page *page)
+{
+    skbref_current->frag_epoch++;
+    if (--skbref_page(page)->count == 0)
+        skbref_world_free(skbref_current, page);
+}
+
+/* The bytes [page_offset + from, + n) of a frag's page, checked against the page: what kmap_skb_frag
+ * gives the copy loops. */
+static struct skb_window skbref_frag_window(const skb_frag_t *frag)
+{
+    struct page *page = skbref_page(frag->page);
+    struct skb_window w = {(uintptr_t)page, (uintptr_t)page->bytes, (uintptr_t)page->bytes + PAGE_SIZE};
+    return w;
+}
+
+/** skb_fill_page_desc - frags[i] = {page, off, size}; nr_frags = i + 1. */
+static void skb_fill_page_desc(struct sk_buff *skb, int i, struct page *page, int off, int size)
+{
+    skb_frag_t *frag = &skb_shinfo(skb)->frags[i];
+
+    frag->page = page;
+    frag->page_offset = (__u32)off;
+    frag->size = (__u32)size;
+    skb_shinfo(skb)->nr_frags = (unsigned short)(i + 1);
+    skbref_current->frag_epoch++;
+}
+
+/** skb_pagelen - the frags' sizes summed in an int, from the last, plus skb_headlen. */
+static int skb_pagelen(const struct sk_buff *skb)
+{
+    int i, len = 0;
+
+    for (i = (int)skb_shinfo(skb)->nr_frags - 1; i >= 0; i--)
+        len = (int)((unsigned int)len + skb_shinfo(skb)->frags[i].size);
+    return (int)((unsigned int)len + skb_headlen(skb));
+}
+
+/*
+ * A driver's receive path (Specs/paged.md): a fresh page, its [offset, offset + size) described in
+ * frags[nr_frags], and len, data_len and truesize += size as e1000's does. The driver's own checks:
+ * -EMSGSIZE when frags[] is full, -EINVAL when the range leaves the page; -ENOMEM when alloc_page fails.
+ */
+static int skbref_add_frag(struct sk_buff *skb, unsigned int offset, unsigned int size, uint32_t id)
+{
+    struct skb_shared_info *si = skb_shinfo(skb);
+    struct page *page;
+
+    if (si->nr_frags >= MAX_SKB_FRAGS)
+        return -EMSGSIZE;
+    if (offset > PAGE_SIZE || size > PAGE_SIZE - offset)
+        return -EINVAL;
+    page = alloc_page(GFP_ATOMIC, id);
+    if (!page)
+        return -ENOMEM;
+    skb_fill_page_desc(skb, si->nr_frags, page, (int)offset, (int)size);
+    skb->len += size;
+    skb->data_len += size;
+    skb->truesize += size;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------
  * Allocation (spec section 1).
  * ---------------------------------------------------------------------------------------------- */
 
@@ -672,15 +780,21 @@ static void skb_header_release(struct sk_buff *skb)
 }
 
 /**
- * skb_release_data - frees the buffer if !cloned or the dataref drop (1, or 1 + 1<<16 with nohdr)
- * reaches 0; an uncloned skb never decrements dataref. This model has no frags and no frag_list.
+ * skb_release_data - if !cloned or the dataref drop (1, or 1 + 1<<16 with nohdr) reaches 0: put_page
+ * every frag, then free the buffer; an uncloned skb never decrements dataref. No frag_list here.
  */
 static void skb_release_data(struct sk_buff *skb)
 {
     if (!skb->cloned ||
         !atomic_sub_return(skb->nohdr && !MUTANT(release_ignores_nohdr) ? (1 << SKB_DATAREF_SHIFT) + 1 : 1,
-                           &skb_shinfo(skb)->dataref))
+                           &skb_shinfo(skb)->dataref)) {
+        if (skb_shinfo(skb)->nr_frags) {
+            int i;
+            for (i = 0; i < skb_shinfo(skb)->nr_frags; i++)
+                put_page(skb_shinfo(skb)->frags[i].page);
+        }
         kfree(skb->head);
+    }
 }
 
 /**
@@ -882,13 +996,15 @@ static void copy_skb_header(struct sk_buff *new, const struct sk_buff *old)
 }
 
 /**
- * skb_copy_bits - linear part only: -EFAULT if offset > len - len (int), else copies the bytes from
- * data + offset. The harness adds to_skb, whose [head, head + end) bounds the destination.
+ * skb_copy_bits - -EFAULT if offset > len - len (int); copies from data + offset what lies in the
+ * head (skb_headlen bytes), then from each frag's page in turn, until len bytes are copied (0), or
+ * -EFAULT when the frags end first. No frag_list here. The harness adds to_w, the window the
+ * destination must lie in.
  */
-static int skb_copy_bits(const struct sk_buff *skb, int offset, void *to, int len, const struct sk_buff *to_skb)
+static int skb_copy_bits(const struct sk_buff *skb, int offset, void *to, int len, struct skb_window to_w)
 {
+    int i, copy;
     int start = (int)skb_headlen(skb);
-    int copy;
 
     if (offset > skb_isub((int)skb->len, len))
         goto fault;
@@ -896,12 +1012,32 @@ static int skb_copy_bits(const struct sk_buff *skb, int offset, void *to, int le
         if (copy > len)
             copy = len;
         /* skb_copy_from_linear_data_offset: a negative copy is a huge size_t, hence overflow */
-        skb_checked_memcpy(skb_linear_window(to_skb), to, skb_linear_window(skb), SKB_PTR_ADD(skb->data, offset),
-                           (size_t)copy);
+        skb_checked_memcpy(to_w, to, skb_linear_window(skb), SKB_PTR_ADD(skb->data, offset), (size_t)copy);
         if ((len = skb_isub(len, copy)) == 0)
             return 0;
+        offset = skb_iadd(offset, copy);
+        to = SKB_PTR_ADD(to, copy);
     }
-    /* No frags and no frag_list in this model: only an empty remainder succeeds. */
+    for (i = 0; i < skb_shinfo(skb)->nr_frags; i++) {
+        const skb_frag_t *frag = &skb_shinfo(skb)->frags[i];
+        /* BUG_TRAP(start <= offset + len) only warns. */
+        int end = (int)((unsigned int)start + frag->size);
+
+        if ((copy = skb_isub(end, offset)) > 0) {
+            struct skb_window from_w = skbref_frag_window(frag);
+            if (copy > len)
+                copy = len;
+            /* vaddr + page_offset + offset - start */
+            skb_checked_memcpy(to_w, to, from_w,
+                               SKB_PTR_ADD(frag->page->bytes + frag->page_offset, (long)skb_isub(offset, start)),
+                               (size_t)copy);
+            if ((len = skb_isub(len, copy)) == 0)
+                return 0;
+            offset = skb_iadd(offset, copy);
+            to = SKB_PTR_ADD(to, copy);
+        }
+        start = end;
+    }
     if (!len)
         return 0;
 fault:
@@ -926,7 +1062,8 @@ static struct sk_buff *skb_copy(const struct sk_buff *skb, gfp_t gfp_mask)
         return NULL;
     skb_reserve(n, headerlen);
     skb_put(n, skb->len);
-    if (skb_copy_bits(skb, skb_isub(0, headerlen), n->head, (int)((unsigned int)headerlen + skb->len), n))
+    if (skb_copy_bits(skb, skb_isub(0, headerlen), n->head, (int)((unsigned int)headerlen + skb->len),
+                      skb_linear_window(n)))
         BUG(SKBREF_BUG_COPY_BITS);
     copy_skb_header(n, skb);
     return n;
@@ -934,7 +1071,8 @@ static struct sk_buff *skb_copy(const struct sk_buff *skb, gfp_t gfp_mask)
 
 /**
  * pskb_copy - alloc_skb(end), reserve the old headroom, skb_put(headlen), copy only headlen bytes from
- * data (the headroom bytes are not copied), truesize += data_len, then copy_skb_header.
+ * data (the headroom bytes are not copied), truesize += data_len; the frag descriptors are copied and
+ * each page gets a reference (get_page); then copy_skb_header.
  */
 static struct sk_buff *pskb_copy(struct sk_buff *skb, gfp_t gfp_mask)
 {
@@ -952,14 +1090,23 @@ static struct sk_buff *pskb_copy(struct sk_buff *skb, gfp_t gfp_mask)
     n->truesize += skb->data_len;
     n->data_len = skb->data_len;
     n->len = skb->len;
-    /* No frags (get_page) and no frag_list (skb_get on members) in this model. */
+    if (skb_shinfo(skb)->nr_frags) {
+        int i;
+        for (i = 0; i < skb_shinfo(skb)->nr_frags; i++) {
+            skb_shinfo(n)->frags[i] = skb_shinfo(skb)->frags[i];
+            get_page(skb_shinfo(n)->frags[i].page);
+        }
+        skb_shinfo(n)->nr_frags = (unsigned short)i;
+    }
+    /* No frag_list (skb_get on its members) in this model. */
     copy_skb_header(n, skb);
     return n;
 }
 
 /**
  * pskb_expand_head - BUG if shared; kmalloc(SKB_DATA_ALIGN(nhead + end + ntail) + shinfo) (-ENOMEM, skb
- * unchanged, on failure); copy [head, tail) to data + nhead and the shinfo to data + size; release the
+ * unchanged, on failure); copy [head, tail) to data + nhead and the shinfo to data + size; get_page
+ * every frag (the new shinfo holds them too); release the
  * old data; rebase tail and the 3 headers (unset ones too, quirk 1) and csum_start += nhead (quirk 4);
  * cloned = hdr_len = nohdr = 0, dataref = 1; truesize unchanged (quirk 5).
  */
@@ -1004,7 +1151,12 @@ static int pskb_expand_head(struct sk_buff *skb, int nhead, int ntail, gfp_t gfp
         skb_checked_memcpy(sh, new_end, old_sh, skb_end_pointer(skb), sizeof(struct skb_shared_info));
     }
 
-    /* No frags to get_page and no frag_list to clone in this model. */
+    {
+        int i;
+        for (i = 0; i < skb_shinfo(skb)->nr_frags; i++)
+            get_page(skb_shinfo(skb)->frags[i].page);
+    }
+    /* No frag_list to clone in this model. */
     skb_release_data(skb);
 
     off = (long)SKB_PTR_DIFF(SKB_PTR_ADD(data, nhead), skb->head);
@@ -1084,7 +1236,7 @@ static struct sk_buff *skb_copy_expand(const struct sk_buff *skb, int newheadroo
         head_copy_off = skb_isub(newheadroom, head_copy_len);
 
     if (skb_copy_bits(skb, skb_isub(0, head_copy_len), SKB_PTR_ADD(n->head, head_copy_off),
-                      (int)(skb->len + (unsigned int)head_copy_len), n))
+                      (int)(skb->len + (unsigned int)head_copy_len), skb_linear_window(n)))
         BUG(SKBREF_BUG_COPY_BITS);
 
     copy_skb_header(n, skb);
@@ -1102,6 +1254,164 @@ static struct sk_buff *skb_copy_expand(const struct sk_buff *skb, int newheadroo
     return n;
 }
 
+/* ------------------------------------------------------------------------------------------------
+ * Nonlinear helpers (Specs/paged.md).
+ * ---------------------------------------------------------------------------------------------- */
+
+/**
+ * __pskb_pull_tail - make delta more bytes linear: eat = tail + delta - end (int); when eat > 0 or the
+ * data is cloned, pskb_expand_head(0, eat > 0 ? eat + 128 : 0) (NULL if that fails); copy delta bytes
+ * from offset headlen to tail (BUG if that fails); drop the frags delta covers (put_page; with an
+ * unsigned comparison, so an empty frag always goes) and trim the one it ends in; tail += delta,
+ * data_len -= delta. Returns the new tail. No frag_list here.
+ */
+static unsigned char *__pskb_pull_tail(struct sk_buff *skb, int delta)
+{
+    int i, k;
+#ifdef NET_SKBUFF_DATA_USES_OFFSET
+    int eat = (int)(skb->tail + (unsigned int)delta - skb->end);
+#else
+    int eat = skb_wrap_int((unsigned long)SKB_PTR_DIFF(SKB_PTR_ADD(skb->tail, (long)delta), skb->end));
+#endif
+
+    if (eat > 0 || skb_cloned(skb)) {
+        if (pskb_expand_head(skb, 0, eat > 0 ? skb_iadd(eat, 128) : 0, GFP_ATOMIC))
+            return NULL;
+    }
+    if (skb_copy_bits(skb, (int)skb_headlen(skb), skb_tail_pointer(skb), delta, skb_linear_window(skb)))
+        BUG(SKBREF_BUG_COPY_BITS);
+
+    eat = delta;
+    k = 0;
+    for (i = 0; i < skb_shinfo(skb)->nr_frags; i++) {
+        skb_frag_t *frags = skb_shinfo(skb)->frags;
+        if (frags[i].size <= (unsigned int)eat) {
+            put_page(frags[i].page);
+            eat = (int)((unsigned int)eat - frags[i].size);
+        } else {
+            frags[k] = frags[i];
+            if (eat) {
+                frags[k].page_offset += (unsigned int)eat;
+                frags[k].size -= (unsigned int)eat;
+                eat = 0;
+            }
+            k++;
+        }
+    }
+    skb_shinfo(skb)->nr_frags = (unsigned short)k;
+    skbref_current->frag_epoch++;
+
+    skb->tail = SKB_DATA_T_ADD(skb->tail, delta);
+    skb->data_len -= (unsigned int)delta;
+    return skb_tail_pointer(skb);
+}
+
+/** pskb_may_pull - 1 if len <= headlen; 0 if len > skb->len; else whether __pskb_pull_tail succeeds. */
+static int pskb_may_pull(struct sk_buff *skb, unsigned int len)
+{
+    if (len <= skb_headlen(skb))
+        return 1;
+    if (len > skb->len)
+        return 0;
+    return __pskb_pull_tail(skb, (int)(len - skb_headlen(skb))) != NULL;
+}
+
+/** __pskb_pull - pull the missing bytes into the head first (NULL if that fails), then len -= len, data += len. */
+static unsigned char *__pskb_pull(struct sk_buff *skb, unsigned int len)
+{
+    if (len > skb_headlen(skb) && !__pskb_pull_tail(skb, (int)(len - skb_headlen(skb))))
+        return NULL;
+    skb->len -= len;
+    skb->data = SKB_PTR_ADD(skb->data, len);
+    return skb->data;
+}
+
+/** pskb_pull - NULL if len > skb->len, else __pskb_pull. */
+static unsigned char *pskb_pull(struct sk_buff *skb, unsigned int len)
+{
+    return len > skb->len ? NULL : __pskb_pull(skb, len);
+}
+
+/** __skb_linearize - __pskb_pull_tail(data_len): 0, or -ENOMEM when it fails. */
+static int __skb_linearize(struct sk_buff *skb)
+{
+    return __pskb_pull_tail(skb, (int)skb->data_len) ? 0 : -ENOMEM;
+}
+
+/** skb_linearize - 0 for a linear skb, else __skb_linearize. */
+static int skb_linearize(struct sk_buff *skb)
+{
+    return skb_is_nonlinear(skb) ? __skb_linearize(skb) : 0;
+}
+
+/**
+ * ___pskb_trim - expand first when cloned (its error returned); keep the frags that end before len
+ * (unsigned comparisons), cut the one len falls in (or ends at) to end at len, put_page the rest and
+ * set nr_frags; then len = len and data_len shrinks by what was cut, or, when len <= headlen,
+ * data_len = 0 and tail = data + len.
+ */
+static int ___pskb_trim(struct sk_buff *skb, unsigned int len)
+{
+    int offset = (int)skb_headlen(skb);
+    int nfrags = skb_shinfo(skb)->nr_frags;
+    int i;
+    int err;
+
+    if (skb_cloned(skb) && (err = pskb_expand_head(skb, 0, 0, GFP_ATOMIC)))
+        return err;
+
+    i = 0;
+    if ((unsigned int)offset >= len)
+        goto drop_pages;
+
+    for (; i < nfrags; i++) {
+        int end = (int)((unsigned int)offset + skb_shinfo(skb)->frags[i].size);
+
+        if ((unsigned int)end < len) {
+            offset = end;
+            continue;
+        }
+
+        skb_shinfo(skb)->frags[i++].size = len - (unsigned int)offset;
+
+drop_pages:
+        skb_shinfo(skb)->nr_frags = (unsigned short)i;
+        skbref_current->frag_epoch++;
+
+        for (; i < nfrags; i++)
+            put_page(skb_shinfo(skb)->frags[i].page);
+        /* No frag_list to drop here. */
+        goto done;
+    }
+    /* No frag_list to walk here. */
+
+done:
+    if (len > skb_headlen(skb)) {
+        skb->data_len -= skb->len - len;
+        skb->len = len;
+    } else {
+        skb->len = len;
+        skb->data_len = 0;
+        skb_set_tail_pointer(skb, (int)len);
+    }
+    return 0;
+}
+
+/** __pskb_trim - ___pskb_trim when nonlinear, else __skb_trim and 0. */
+static int __pskb_trim(struct sk_buff *skb, unsigned int len)
+{
+    if (skb->data_len)
+        return ___pskb_trim(skb, len);
+    __skb_trim(skb, len);
+    return 0;
+}
+
+/** pskb_trim - __pskb_trim when len < skb->len, else 0. */
+static int pskb_trim(struct sk_buff *skb, unsigned int len)
+{
+    return len < skb->len ? __pskb_trim(skb, len) : 0;
+}
+
 /** skb_unshare - if skb_cloned: skb_copy, then kfree_skb(orig) even if the copy failed (quirk 9). */
 static struct sk_buff *skb_unshare(struct sk_buff *skb, gfp_t pri)
 {
@@ -1115,7 +1425,8 @@ static struct sk_buff *skb_unshare(struct sk_buff *skb, gfp_t pri)
 
 /**
  * skb_pad - zero pad bytes past data + len; expands by ntail = data_len + pad - tailroom (int) when
- * cloned or short; frees the skb and returns the error if the expansion fails. len/tail unchanged.
+ * cloned or short, then skb_linearize; frees the skb and returns the error if either fails.
+ * len/tail unchanged (a linearised skb's tail moved to data + len).
  */
 static int skb_pad(struct sk_buff *skb, int pad)
 {
@@ -1134,7 +1445,11 @@ static int skb_pad(struct sk_buff *skb, int pad)
         if (err)
             goto free_skb;
     }
-    /* skb_linearize is 0 for a linear skb, the only kind in this model. */
+    /* "The use of this function with non-linear skb's really needs to be audited": a nonlinear skb
+     * is pulled whole into the head here (the ntail above made room for data_len). */
+    err = skb_linearize(skb);
+    if (err)
+        goto free_skb;
     skb_checked_memset(skb_linear_window(skb), SKB_PTR_ADD(skb->data, skb->len), 0, (size_t)pad);
     return 0;
 
@@ -1392,6 +1707,45 @@ static void skbref_run(const struct skbref_call *call, struct skbref_result *r)
     case SKBREF_OP_skb_end_pointer:
         skbref_pointer_result(r, skb, skb_end_pointer(skb));
         break;
+    case SKBREF_OP_skb_is_nonlinear:
+        r->value = (int)skb_is_nonlinear(skb); /* the kernel's returns int */
+        break;
+    case SKBREF_OP_skb_headlen:
+        r->value = skb_headlen(skb); /* unsigned int: zero-extended */
+        break;
+    case SKBREF_OP_skb_pagelen:
+        r->value = skb_pagelen(skb);
+        break;
+    case SKBREF_OP_pskb_may_pull:
+        r->value = pskb_may_pull(skb, u0);
+        break;
+    case SKBREF_OP___pskb_pull_tail:
+        skbref_pointer_result(r, skb, __pskb_pull_tail(skb, i0));
+        break;
+    case SKBREF_OP_pskb_pull:
+        skbref_pointer_result(r, skb, pskb_pull(skb, u0));
+        break;
+    case SKBREF_OP_pskb_trim:
+        r->value = pskb_trim(skb, u0);
+        break;
+    case SKBREF_OP_skb_linearize:
+        r->value = skb_linearize(skb);
+        break;
+    case SKBREF_OP_skb_copy_bits: {
+        /* Into a caller's buffer of len bytes (SKBREF_COPY_BITS_MAX when len is negative or larger):
+         * the result is the digest of the bytes copied, shifted right by 2 (never negative). */
+        size_t size = i1 >= 0 && i1 <= SKBREF_COPY_BITS_MAX ? (size_t)i1 : SKBREF_COPY_BITS_MAX;
+        unsigned char *buf = skbref_world_alloc(skbref_current, size);
+        BUG_ON(!buf, SKBREF_BUG_BAD_FREE); /* harness: out of memory */
+        struct skb_window w = {(uintptr_t)buf, (uintptr_t)buf, (uintptr_t)buf + size};
+        int err = skb_copy_bits(skb, i0, buf, i1, w);
+        r->value = err ? err : (int64_t)(skbref_digest(buf, (size_t)i1) >> 2);
+        skbref_world_free(skbref_current, buf);
+        break;
+    }
+    case SKBREF_OP_add_frag:
+        r->value = skbref_add_frag(skb, u0, u1, call->pattern + 1); /* the page is named by the call */
+        break;
     case SKBREF_OP_set_csum:
         skb->csum = (__wsum)u0;
         skb->ip_summed = u1 & 3; /* a 2-bit field */
@@ -1484,6 +1838,67 @@ static void skbref_shinfo_state(struct skbref_block *buf, int64_t end, struct sk
     out->ip6_frag_id = si.ip6_frag_id;
 }
 
+/*
+ * The frags in the snapshot (Specs/paged.md), once nr_frags is known: frags_digest over nr_frags
+ * records {page id, page_offset, size, page count} (a page no longer live: id and count ~0), 0 when
+ * there are none; packet_digest over the len bytes skb_copy_bits(skb, 0, buf, len) copies, when the skb
+ * is nonlinear and that copy stays inside the head and the live pages, else 0.
+ */
+static void skbref_frags_state(struct skbref_world *w, const struct sk_buff *skb, struct skbref_block *buf,
+                               struct skbref_state *out)
+{
+    uint32_t rec[4 * MAX_SKB_FRAGS];
+    skb_frag_t frags[MAX_SKB_FRAGS];
+    size_t n = out->nr_frags < MAX_SKB_FRAGS ? out->nr_frags : MAX_SKB_FRAGS;
+    struct page *pages[MAX_SKB_FRAGS];
+
+    out->frags_digest = 0;
+    out->packet_digest = 0;
+    if (n) {
+        size_t at = (size_t)out->end + offsetof(struct skb_shared_info, frags);
+        skbref_world_touch(buf, at, n * sizeof(skb_frag_t), 0);
+        memcpy(frags, buf->p + at, n * sizeof(skb_frag_t));
+        for (size_t i = 0; i < n; i++) {
+            const struct skbref_block *b = skbref_world_block(w, (uintptr_t)frags[i].page);
+            pages[i] = b && b->size == sizeof(struct page) ? frags[i].page : NULL;
+            rec[4 * i] = pages[i] ? pages[i]->id : 0xFFFFFFFFu;
+            rec[4 * i + 1] = frags[i].page_offset;
+            rec[4 * i + 2] = frags[i].size;
+            rec[4 * i + 3] = pages[i] ? (uint32_t)pages[i]->count : 0xFFFFFFFFu;
+        }
+        out->frags_digest = skbref_digest((const unsigned char *)rec, 16 * n);
+    }
+    if (!skb->data_len || skb->data_len > skb->len)
+        return;
+    size_t headlen = skb->len - skb->data_len;
+    if (headlen && (out->data < 0 || (uint64_t)out->data + headlen > (uint64_t)out->end || !buf ||
+                    (uint64_t)out->end > buf->size))
+        return;
+    if (w->scratch_size < skb->len) {
+        unsigned char *p = realloc(w->scratch, skb->len);
+        if (!p)
+            return;
+        w->scratch = p;
+        w->scratch_size = skb->len;
+    }
+    if (headlen) {
+        skbref_world_touch(buf, (size_t)out->data, headlen, 0);
+        memcpy(w->scratch, buf->p + out->data, headlen);
+    }
+    size_t copied = headlen;
+    for (size_t i = 0; i < n && copied < skb->len; i++) {
+        size_t take = skb->len - copied < frags[i].size ? skb->len - copied : frags[i].size;
+        if (!take)
+            continue;
+        if (!pages[i] || frags[i].page_offset > PAGE_SIZE || take > PAGE_SIZE - frags[i].page_offset)
+            return;
+        memcpy(w->scratch + copied, pages[i]->bytes + frags[i].page_offset, take);
+        copied += take;
+    }
+    if (copied == skb->len)
+        out->packet_digest = skbref_digest(w->scratch, copied);
+}
+
 /* The shared info a memoised state read is still there, unchanged. */
 static int skbref_shinfo_unchanged(struct skbref_block *buf, const struct skbref_state *memo)
 {
@@ -1504,7 +1919,9 @@ static void skbref_state(struct skbref_world *w, const void *p, struct skbref_st
     size_t index = w->nblocks;
     if (m->skb == p && memcmp(m->raw, skb, sizeof(*skb)) == 0) {
         /* The block that starts at head is the one it was, if it is still at that index. */
-        if (m->block < w->nblocks && w->blocks[m->block].p == skb->head) {
+        if (m->frag_epoch != w->frag_epoch) {
+            /* a page count or a frag may have changed: compute it again */
+        } else if (m->block < w->nblocks && w->blocks[m->block].p == skb->head) {
             struct skbref_block *b = &w->blocks[m->block];
             if (b->version == m->version && skbref_shinfo_unchanged(b, &m->state)) {
                 *out = m->state;
@@ -1536,6 +1953,7 @@ static void skbref_state(struct skbref_world *w, const void *p, struct skbref_st
         out->digest = skbref_world_digest(w, skb, buf, out->data, out->tail);
     }
     skbref_shinfo_state(buf, out->end, out);
+    skbref_frags_state(w, skb, buf, out);
 
     out->len = skb->len;
     out->data_len = skb->data_len;
@@ -1553,6 +1971,7 @@ static void skbref_state(struct skbref_world *w, const void *p, struct skbref_st
 
     m->skb = p;
     m->epoch = w->epoch;
+    m->frag_epoch = w->frag_epoch;
     m->block = buf ? index : SKBREF_NO_BLOCK;
     m->version = buf ? buf->version : 0;
     m->state = *out;

@@ -62,7 +62,7 @@ struct skbref_worker_state {
     int32_t present;
     int32_t frozen;
     int32_t pad;
-    unsigned char state[112]; /* struct skbref_state */
+    unsigned char state[128]; /* struct skbref_state */
 };
 
 /* WORKER_BATCH: {u32 sequences}, then each sequence, run from an empty pool: {u32 calls, u32

@@ -144,6 +144,8 @@ public struct CampaignCounts: Sendable {
     public var quirkCounts = [UInt64](repeating: 0, count: Quirk.catalogue.count)
     /// Sequences re-run with full comparison because the touched comparison saw a mismatch.
     public var reruns: UInt64 = 0
+    /// Sequences in which an skb was nonlinear: an add_frag of a nonempty range succeeded.
+    public var nonlinearSequences: UInt64 = 0
     /// (call, live reference) pairs; of them, those compared OFF against PTR, and those the former
     /// per-sequence rule (one ending quirk stops OFF/PTR comparison for the sequence) would have compared.
     public var livePairs: UInt64 = 0
@@ -174,6 +176,7 @@ public struct CampaignCounts: Sendable {
         for i in outcomeCounts.indices { outcomeCounts[i] += other.outcomeCounts[i] }
         for i in quirkCounts.indices { quirkCounts[i] += other.quirkCounts[i] }
         reruns += other.reruns
+        nonlinearSequences += other.nonlinearSequences
         livePairs += other.livePairs
         offPtrPairs += other.offPtrPairs
         offPtrPairsPerSequence += other.offPtrPairsPerSequence
@@ -182,6 +185,7 @@ public struct CampaignCounts: Sendable {
 
     mutating func record(_ result: SequenceResult) {
         iterations += 1
+        var nonlinear = false
         opCounts.withUnsafeMutableBufferPointer { opCounts in
             outcomeCounts.withUnsafeMutableBufferPointer { outcomeCounts in
                 for (call, outcome) in zip(result.calls, result.outcomes) {
@@ -189,6 +193,7 @@ public struct CampaignCounts: Sendable {
                     operations += 1
                     opCounts[call.op.rawValue] += 1
                     outcomeCounts[CampaignCounts.kindIndex(outcome)] += 1
+                    if call.op == .add_frag && call.arg1 != 0 && outcome == .ok(0) { nonlinear = true }
                 }
             }
         }
@@ -197,6 +202,7 @@ public struct CampaignCounts: Sendable {
         }
         if result.failure != nil { divergences += 1 }
         if result.rerun { reruns += 1 }
+        if nonlinear { nonlinearSequences += 1 }
         livePairs += result.livePairs
         offPtrPairs += result.offPtrPairs
         offPtrPairsPerSequence += result.offPtrPairsPerSequence

@@ -311,6 +311,7 @@ public final class Differential {
         // neither is reallocated.
         swap(&before, &views[swiftOff])
         let keyBefore = call.op.takesTarget ? implementations[swiftOff].sharing(call.target) : .none
+        let pagesBefore = pageEpochs
         previousTouched = false
         for (i, impl) in implementations.enumerated() {
             outcomes[i] = impl.run(call, pattern: UInt32(truncatingIfNeeded: index))
@@ -331,7 +332,7 @@ public final class Differential {
         let targetState = call.op.takesTarget ? before.first { $0.reference == call.target }?.state : nil
         entries.merge(views[swiftOff], views[swiftPtr])
         let produced = call.op.effect == .produces ? implementations[swiftOff].referenceCount - 1 : -1
-        _ = findTouched(call, keyBefore, produced)
+        _ = findTouched(call, keyBefore, produced, pagesChanged: pageEpochs != pagesBefore)
         if !compareRepresentations(call, targetState, index: index, &result) { return false }
         count(liveReferences: views[swiftOff].count, &result)
         return true
@@ -420,6 +421,7 @@ public final class Differential {
             }
         }
         previousTouched = false
+        let pagesBefore = pageEpochs
         for i in 0..<n {
             outcomes[i] = implementations[i].run(call, pattern: UInt32(truncatingIfNeeded: index))
             if outcomes[i]?.freezes == true { died[i] = true }
@@ -427,7 +429,7 @@ public final class Differential {
         record(call, &result)
 
         let produced = call.op.effect == .produces ? ref.referenceCount - 1 : -1
-        let live = findTouched(call, keyBefore, produced)
+        let live = findTouched(call, keyBefore, produced, pagesChanged: pageEpochs != pagesBefore)
         // Every implementation's states of them, implementation-major.
         let m = touched.count
         sc.reserve(states: n * m)
@@ -475,11 +477,21 @@ public final class Differential {
         return true
     }
 
+    /// The Swift models' page epochs, OFF's and PTR's: a call that moves a page count in either (they
+    /// part ways after some quirks) can have changed every reference with frags.
+    private var pageEpochs: PageEpochs { PageEpochs(off: implementations[swiftOff].pageEpoch, ptr: implementations[swiftPtr].pageEpoch) }
+
+    private struct PageEpochs: Equatable {
+        var off: UInt64
+        var ptr: UInt64
+    }
+
     /// Into `touched`, in order: the references the call can have changed, as the reference
     /// implementation sees them: its target, what it produced, and every reference sharing the
-    /// target's data buffer or fclone pair before or after the call (or the produced one's). Returns
-    /// how many references are live.
-    private func findTouched(_ call: Call, _ keyBefore: SharingKey, _ produced: Int) -> Int {
+    /// target's data buffer or fclone pair before or after the call (or the produced one's), and,
+    /// when the call moved a page count or a frag, every reference with frags. Returns how many
+    /// references are live.
+    private func findTouched(_ call: Call, _ keyBefore: SharingKey, _ produced: Int, pagesChanged: Bool) -> Int {
         let ref = implementations[swiftOff]
         let target = call.op.takesTarget ? call.target : -1
         let count = ref.referenceCount
@@ -491,7 +503,8 @@ public final class Differential {
         for r in 0..<count {
             let key = keys[r]
             if key.isLive { live += 1 }
-            if r == target || r == produced || key.overlaps(keyBefore) || key.overlaps(keyAfter) || key.overlaps(keyProduced) {
+            if r == target || r == produced || key.overlaps(keyBefore) || key.overlaps(keyAfter) || key.overlaps(keyProduced)
+                || (pagesChanged && key.isLive && !ref.fragSizes(of: r).isEmpty) {
                 touched.append(r)
             }
         }
@@ -565,7 +578,7 @@ extension Differential {
             if var st = s?.state {
                 withUnsafeBytes(of: &st) { bytes.append($0) }
             } else {
-                bytes.zeros(112)
+                bytes.zeros(SKBState.plainSize)
             }
         }
 

@@ -53,10 +53,11 @@ public struct Generator: Sendable {
     static func weight(_ op: Operation) -> Int {
         switch op {
         case .skb_put, .skb_push, .skb_reserve: return 6
-        case .skb_pull, .pskb_expand_head, .skb_clone, .kfree_skb, .alloc_skb: return 4
+        case .skb_pull, .pskb_expand_head, .skb_clone, .kfree_skb, .alloc_skb, .add_frag: return 4
         case .__skb_put, .__skb_push, .__skb_pull, .skb_trim, .skb_copy, .pskb_copy, .skb_realloc_headroom,
              .skb_copy_expand, .skb_cow, .skb_cow_head, .skb_pad, .skb_padto, .skb_unshare, .skb_share_check,
-             .skb_get, .skb_header_release, .alloc_skb_fclone, .dev_alloc_skb, .skb_set_tail_pointer:
+             .skb_get, .skb_header_release, .alloc_skb_fclone, .dev_alloc_skb, .skb_set_tail_pointer,
+             .pskb_may_pull, .__pskb_pull_tail, .pskb_pull, .pskb_trim, .skb_linearize:
             return 2
         case .fail_next_alloc: return 3
         default: return 1
@@ -93,11 +94,12 @@ public struct Generator: Sendable {
     }
 
     /// The same, reading an implementation's pool directly: its usable references and the state of
-    /// the one drawn (the campaign's path when it does not snapshot every reference after a call).
-    /// Given the previous call, now and then the next one follows it up (`followUps`).
+    /// the one drawn (the campaign's path when it does not snapshot every reference after a call),
+    /// and its frags' sizes. Given the previous call, now and then the next one follows it up
+    /// (`followUps`).
     public func next(_ rng: inout SplitMix64, from impl: Implementation, after previous: Call? = nil) -> Call {
         if let previous, let call = followUp(&rng, impl, previous) { return call }
-        return next(&rng, usable: impl.usableCount) { k in
+        return next(&rng, usable: impl.usableCount, frags: impl.fragSizes(of:)) { k in
             var r = ReferenceState.zero
             _ = impl.state(of: impl.usableReference(k), into: &r)
             return r
@@ -107,7 +109,8 @@ public struct Generator: Sendable {
     /// The draw itself, given how many references are usable and the k-th of them: every entry
     /// point consumes the same random numbers for the same pool.
     @inline(__always)
-    private func next(_ rng: inout SplitMix64, usable: Int, kth: (Int) -> ReferenceState) -> Call {
+    private func next(_ rng: inout SplitMix64, usable: Int, frags: (Int) -> [UInt32] = { _ in [] },
+                      kth: (Int) -> ReferenceState) -> Call {
         var op: Operation
         repeat {
             op = pick(&rng)
@@ -115,11 +118,18 @@ public struct Generator: Sendable {
         } while op.effect == .produces && usable >= poolLimit && !rng.chance(10)
         guard op.takesTarget else { return Call(op, allocationArguments(op, &rng)) }
         let r = kth(rng.below(usable))
-        let s = r.state
+        return arguments(op, r.reference, r.state, frags, &rng)
+    }
+
+    /// The call of `op` on a reference in state `s`, its arguments drawn (the second may depend on the
+    /// first); `frags` gives a reference's frag sizes, when known, for the paged helpers' boundaries.
+    private func arguments(_ op: Operation, _ reference: Int, _ s: SKBState, _ frags: (Int) -> [UInt32],
+                           _ rng: inout SplitMix64) -> Call {
         let kinds = Generator.argumentKinds[op.rawValue]
-        let a0 = kinds.count > 0 ? fit(argument(op, 0, s, &rng), kinds[0]) : 0
-        let a1 = kinds.count > 1 ? fit(argument(op, 1, s, &rng), kinds[1]) : 0
-        return Call(op, target: r.reference, arg0: a0, arg1: a1)
+        let boundary = fragBoundary(op, reference, s, frags, &rng)
+        let a0 = kinds.count > 0 ? fit(argument(op, 0, s, boundary, 0, &rng), kinds[0]) : 0
+        let a1 = kinds.count > 1 ? fit(argument(op, 1, s, boundary, a0, &rng), kinds[1]) : 0
+        return Call(op, target: reference, arg0: a0, arg1: a1)
     }
 
     private static let allocators: [Operation] = [.alloc_skb, .alloc_skb_fclone, .dev_alloc_skb, .alloc_skb_from_cache]
@@ -128,13 +138,18 @@ public struct Generator: Sendable {
     /// a call, 30% of the time, one of these on the reference it produced (`true`) or targeted.
     /// Clone the fclone companion and free it, then clone an fclone original again (`kfree_skb`'s
     /// follow-up, special-cased below); release the header, then cow or clone; pad or trim a fresh
-    /// clone to exactly its length; expand a clone; trim after moving tail.
+    /// clone to exactly its length; expand a clone; trim after moving tail; hang more frags, then pull,
+    /// trim, copy or free them.
     static let followUps: [[(op: Operation, onProduced: Bool)]] = Operation.allCases.map { op in
         switch op {
         case .alloc_skb_fclone: return [(.skb_clone, true)]
         case .skb_clone: return [(.kfree_skb, true), (.skb_clone, false), (.skb_header_release, false), (.skb_padto, false),
                                  (.skb_trim, true), (.pskb_expand_head, true), (.skb_cow_head, false)]
         case .kfree_skb: return [(.skb_clone, false)]
+        // More frags, then what pulls, trims, copies or frees them (Specs/paged.md).
+        case .add_frag:
+            return [.add_frag, .add_frag, .add_frag, .pskb_may_pull, .pskb_pull, .pskb_trim, .skb_linearize, .pskb_copy,
+                    .skb_clone, .skb_pad, .skb_copy, .pskb_expand_head, .kfree_skb, .skb_copy_bits].map { ($0, false) }
         // An injected failure, then a helper that allocates (on the last usable reference, below).
         case .fail_next_alloc:
             return [.skb_clone, .skb_copy, .pskb_copy, .pskb_expand_head, .skb_realloc_headroom, .skb_copy_expand, .skb_cow,
@@ -165,10 +180,23 @@ public struct Generator: Sendable {
         }
         var r = ReferenceState.zero
         guard reference >= 0, impl.isRunnable(reference), impl.state(of: reference, into: &r) else { return nil }
-        let kinds = Generator.argumentKinds[op.rawValue]
-        let a0 = kinds.count > 0 ? fit(argument(op, 0, r.state, &rng), kinds[0]) : 0
-        let a1 = kinds.count > 1 ? fit(argument(op, 1, r.state, &rng), kinds[1]) : 0
-        return Call(op, target: reference, arg0: a0, arg1: a1)
+        return arguments(op, reference, r.state, impl.fragSizes(of:), &rng)
+    }
+
+    /// For the paged helpers: the offset from data where the frags up to the j-th end (j drawn from 1
+    /// to 4, or fewer frags when it has fewer): headlen plus their sizes; len when the sizes are not
+    /// known. Other operations draw nothing.
+    private func fragBoundary(_ op: Operation, _ reference: Int, _ s: SKBState, _ frags: (Int) -> [UInt32],
+                              _ rng: inout SplitMix64) -> Int64 {
+        switch op {
+        case .pskb_may_pull, .__pskb_pull_tail, .pskb_pull, .pskb_trim, .skb_copy_bits, .skb_pull, .__skb_pull:
+            let j = 1 + rng.below(4)
+            let sizes = frags(reference)
+            guard !sizes.isEmpty else { return Int64(s.len) }
+            return Int64(s.len &- s.dataLen) + sizes.prefix(j).reduce(Int64(0)) { $0 + Int64($1) }
+        default:
+            return 0
+        }
     }
 
     private func pick(_ rng: inout SplitMix64) -> Operation { byWeight[rng.below(totalWeight)] }
@@ -223,15 +251,20 @@ public struct Generator: Sendable {
         }
     }
 
-    private func argument(_ op: Operation, _ index: Int, _ s: SKBState, _ rng: inout SplitMix64) -> Int64 {
+    /// Argument `index` of `op` on a reference in state `s`; `boundary` is fragBoundary's, `previous`
+    /// the argument before this one.
+    private func argument(_ op: Operation, _ index: Int, _ s: SKBState, _ boundary: Int64, _ previous: Int64,
+                          _ rng: inout SplitMix64) -> Int64 {
         let headroom = Int64(s.headroom), tailroom = Int64(s.tailroom), len = Int64(s.len)
+        let headlen = Int64(s.len &- s.dataLen)
         // The length that makes a u32 tail wrap exactly to 0 (quirk 3).
         let wrap = (1 << 32) - Int64(UInt32(truncatingIfNeeded: s.tail))
         switch op {
         case .skb_put, .__skb_put:
             return rng.chance(3) ? wrap + Int64(rng.below(Int(max(1, min(s.end, 4096))))) : near([0, 1, tailroom], &rng)
         case .skb_push, .__skb_push: return near([0, 1, headroom], &rng)
-        case .skb_pull, .__skb_pull, .skb_trim, .__skb_trim: return near([0, len], &rng)
+        case .skb_pull, .__skb_pull: return near([0, len, headlen, boundary], &rng)
+        case .skb_trim, .__skb_trim: return near([0, len], &rng)
         case .skb_reserve: return near([0, tailroom, -headroom, 16], &rng)
         case .pskb_expand_head: return rng.chance(90) ? near([0, 16, cacheLine], &rng) & 0xFFFF : near([0], &rng)
         case .skb_realloc_headroom, .skb_cow, .skb_cow_head: return near([0, 16, headroom, headroom + cacheLine], &rng)
@@ -250,6 +283,17 @@ public struct Generator: Sendable {
         case .set_gso: return index == 0 ? near([0, 1448, 0xFFFF], &rng) : near([0, 1, 0xFFFF], &rng)
         case .set_gso_type: return near([0, 1, 2, 4, 0xFFFF], &rng)
         case .set_ip6_frag_id: return rng.chance(50) ? Int64(rng.next() & 0xFFFF_FFFF) : near([0], &rng)
+        case .add_frag:
+            // Offsets and sizes at a page's edges, and sizes that fill the page from the offset.
+            if index == 0 { return rng.chance(50) ? 0 : near([0, 1, 4095, 4096, 2048], &rng) }
+            let room = 4096 - previous
+            return rng.chance(10) ? near([0, 4096], &rng) : near([1, room, room, 100, 1448, 0], &rng)
+        case .pskb_may_pull, .pskb_pull, .pskb_trim: return near([headlen, boundary, len, 0], &rng)
+        case .__pskb_pull_tail: return near([s.dataLen == 0 ? 0 : 1, Int64(s.dataLen), boundary - headlen], &rng)
+        case .skb_copy_bits:
+            // offset inside the head, at the frags, or in the headroom; len to the end, or to a boundary.
+            if index == 0 { return near([0, headlen, boundary, -headroom], &rng) }
+            return near([len - previous, boundary - previous, 1, 0], &rng)
         default: return near([0], &rng)
         }
     }

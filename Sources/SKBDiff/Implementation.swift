@@ -74,6 +74,13 @@ public protocol Implementation: AnyObject {
     /// How many references can take a call, and the index of the k-th of them (0-based, in order).
     var usableCount: Int { get }
     func usableReference(_ k: Int) -> Int
+    /// The sizes of the reference's frags, in order, for the generator's boundaries and the touched
+    /// set ([] when the implementation does not say, or the reference is linear, empty or ended).
+    func fragSizes(of reference: Int) -> [UInt32]
+    /// Changes whenever a page is allocated or its count moves (0 when the implementation does not
+    /// say): a call that changes it can have changed every reference with frags, since pskb_copy
+    /// shares pages across data buffers.
+    var pageEpoch: UInt64 { get }
 }
 
 /// The data buffer and fclone pair an sk_buff belongs to, as numbers that are equal exactly when
@@ -112,6 +119,10 @@ extension Implementation {
     public func sharingKeys(into keys: UnsafeMutablePointer<SharingKey>) {
         for r in 0..<referenceCount { keys[r] = sharing(r) }
     }
+
+    public func fragSizes(of reference: Int) -> [UInt32] { [] }
+
+    public var pageEpoch: UInt64 { 0 }
 }
 
 /// The pool of references (Specs/snapshot.md, "The pool"), generic over how an implementation
@@ -218,9 +229,24 @@ public final class SwiftImplementation<R: DataRepresentation>: Implementation {
 
     public func switchOn(_ mutation: Mutation?) { kernel.mutation = mutation }
 
+    public func fragSizes(of reference: Int) -> [UInt32] {
+        // Frozen references too: a page count they see can still move.
+        guard reference >= 0, reference < pool.handles.count, let skb = pool.handles[reference] else { return [] }
+        return kernel.fragSizes(skb)
+    }
+
+    public var pageEpoch: UInt64 { kernel.pageEpoch }
+
+    /// The reference's frag descriptors and their pages' counts (nil: the page is no longer live),
+    /// for tests and reports.
+    public func frags(of reference: Int) -> [(frag: SkbFrag, count: Int32?)] {
+        guard reference >= 0, reference < pool.handles.count, let skb = pool.handles[reference] else { return [] }
+        return kernel.frags(skb)
+    }
+
     public var liveAllocations: Int {
         let live = kernel.liveObjects
-        return live.heads + live.buffers
+        return live.heads + live.buffers + live.pages
     }
 
     public var name: String { "swift-\(R.kind.short.lowercased())" }
@@ -374,6 +400,18 @@ public final class SwiftImplementation<R: DataRepresentation>: Implementation {
         case .skb_set_tail_pointer: k.skb_set_tail_pointer(target!, call.s32(0)); return .ok(0)
         case .skb_tail_pointer: return at(k.skb_tail_pointer(target!))
         case .skb_end_pointer: return at(k.skb_end_pointer(target!))
+        case .skb_is_nonlinear: return .ok(Int64(k.skb_is_nonlinear(target!)))
+        case .skb_headlen: return .ok(Int64(k.skb_headlen(target!)))
+        case .skb_pagelen: return .ok(Int64(try k.skb_pagelen(target!)))
+        case .pskb_may_pull: return .ok(Int64(try k.pskb_may_pull(target!, call.u32(0))))
+        case .__pskb_pull_tail: return at(try k.__pskb_pull_tail(target!, call.s32(0)))
+        case .pskb_pull: return at(try k.pskb_pull(target!, call.u32(0)))
+        case .pskb_trim: return errno(try k.pskb_trim(target!, call.u32(0)))
+        case .skb_linearize: return errno(try k.skb_linearize(target!))
+        case .skb_copy_bits:
+            let v = try k.skb_copy_bits(target!, offset: call.s32(0), len: call.s32(1))
+            return v < 0 ? .error(v) : .ok(v)
+        case .add_frag: return errno(try k.add_frag(target!, offset: call.u32(0), size: call.u32(1), page: pattern &+ 1))
         case .set_csum: k.set_csum(target!, call.u32(0), call.u32(1)); return .ok(0)
         case .set_mac_len: k.set_mac_len(target!, call.u32(0)); return .ok(0)
         case .set_gso: try k.set_gso(target!, call.u32(0), call.u32(1)); return .ok(0)

@@ -15,7 +15,7 @@ public enum SummaryMerge {
     /// The keys every shard must agree on (they say which campaign it belongs to).
     static let identity = ["seed", "arch", "config", "cache_line", "max_ops", "campaign_iterations", "comparison"]
     /// Counts that add up.
-    static let sums = ["iterations", "operations", "divergences", "reruns"]
+    static let sums = ["iterations", "operations", "divergences", "reruns", "nonlinear_sequences"]
     static let nestedSums = ["quirks", "op_counts", "outcome_counts", "offptr_pairs", "targets"]
 
     /// The merged summary, as JSON text, and its divergence count.

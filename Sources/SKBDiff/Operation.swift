@@ -57,8 +57,11 @@ public enum Operation: Int, CaseIterable, Sendable, Hashable {
     case skb_reset_mac_header, skb_reset_network_header, skb_reset_transport_header
     case skb_set_mac_header, skb_set_network_header, skb_set_transport_header
     case skb_mac_header_was_set, skb_reset_tail_pointer, skb_set_tail_pointer, skb_tail_pointer, skb_end_pointer
-    // Not helpers: fields drivers and the stack write directly.
-    case set_csum, set_mac_len, set_gso, set_gso_type, set_ip6_frag_id
+    // Paged data (Specs/paged.md).
+    case skb_is_nonlinear, skb_headlen, skb_pagelen, pskb_may_pull, __pskb_pull_tail, pskb_pull, pskb_trim
+    case skb_linearize, skb_copy_bits
+    // Not helpers: fields drivers and the stack write directly, and a driver adding a page.
+    case set_csum, set_mac_len, set_gso, set_gso_type, set_ip6_frag_id, add_frag
     // Not a helper: allocation-failure injection.
     case fail_next_alloc
 
@@ -131,6 +134,17 @@ public enum Operation: Int, CaseIterable, Sendable, Hashable {
         op("skb_set_tail_pointer", [("offset", .s32)], .void, .none, "tail = data + offset"),
         op("skb_tail_pointer", [], .pointer, .none, "the tail pointer"),
         op("skb_end_pointer", [], .pointer, .none, "the end pointer (skb_shinfo)"),
+        op("skb_is_nonlinear", [], .int, .none, "data_len (as an int)"),
+        op("skb_headlen", [], .int, .none, "len - data_len: the bytes in the head"),
+        op("skb_pagelen", [], .int, .none, "headlen plus the frags' sizes"),
+        op("pskb_may_pull", [("len", .u32)], .int, .none, "1 if len bytes are (or can be pulled) into the head"),
+        op("__pskb_pull_tail", [("delta", .s32)], .pointer, .none,
+           "pull delta bytes from the frags into the head (expanding it); NULL if it cannot"),
+        op("pskb_pull", [("len", .u32)], .pointer, .none, "skb_pull that first pulls what the head lacks"),
+        op("pskb_trim", [("len", .u32)], .errno, .none, "trim to len, cutting and dropping frags"),
+        op("skb_linearize", [], .errno, .none, "pull every frag into the head"),
+        op("skb_copy_bits", [("offset", .s32), ("len", .s32)], .errno, .none,
+           "copy len packet bytes from offset into a caller's buffer; ok: their digest >> 2"),
         op("set_csum", [("csum", .u32), ("ip_summed", .u32)], .void, .none,
            "driver: csum union = csum, ip_summed = ip_summed & 3 (a 2-bit field)"),
         op("set_mac_len", [("mac_len", .u32)], .void, .none, "netif_receive_skb: mac_len = mac_len (16 bits)"),
@@ -138,6 +152,8 @@ public enum Operation: Int, CaseIterable, Sendable, Hashable {
            "driver: skb_shinfo(skb)->gso_size, gso_segs (16 bits each)"),
         op("set_gso_type", [("gso_type", .u32)], .void, .none, "driver: skb_shinfo(skb)->gso_type (16 bits)"),
         op("set_ip6_frag_id", [("ip6_frag_id", .u32)], .void, .none, "IPv6 fragmentation: skb_shinfo(skb)->ip6_frag_id"),
+        op("add_frag", [("offset", .u32), ("size", .u32)], .errno, .none,
+           "driver: a fresh page's [offset, offset + size) as frags[nr_frags]; len, data_len, truesize += size"),
         op("fail_next_alloc", target: false, [("n", .u32)], .void, .none,
            "harness: the n-th kmalloc/kmem_cache_alloc of the next call fails (1: its first; 0: none)"),
     ]

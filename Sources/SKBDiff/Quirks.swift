@@ -20,7 +20,7 @@ public struct Quirk: Hashable, Sendable {
         endsComparison: false)
     public static let putWrap = Quirk(
         id: "put-wrap", specNumber: 3,
-        explanation: "skb_put/__skb_put add len to a u32 tail under OFF, which wraps at 2^32 and can pass the tail > end check; a pointer tail wraps elsewhere (x86_64: never); copies put by a len that an over-pull wrapped (quirk 7) or __skb_trim set",
+        explanation: "skb_put/__skb_put add len to a u32 tail under OFF, which wraps at 2^32 and can pass the tail > end check; a pointer tail wraps elsewhere (x86_64: never); copies put by a len that an over-pull wrapped (quirk 7) or __skb_trim set, or (pskb_copy) by a headlen that wrapped because data_len exceeds len",
         endsComparison: true)
 
     public static let offsetOutOfRange = Quirk(
@@ -178,6 +178,10 @@ struct RepresentationComparator {
         // The copies skb_put their new skb by len: a len wrapped by an over-pull (quirk 7), or set that
         // large by __skb_trim, wraps there.
         if let t, Quirk.copiesByLen(call.op), Int64(t.len) >= wrapBound { return .putWrap }
+        // pskb_copy (skb_realloc_headroom's copy) puts by headlen, which wraps when data_len > len.
+        if let t, call.op == .pskb_copy || call.op == .skb_realloc_headroom, Int64(t.len &- t.dataLen) >= wrapBound {
+            return .putWrap
+        }
         if let t, outOfRange(t) { return .offsetOutOfRange }
         if call.op == .skb_copy_expand && (call.arg0 < 0 || call.arg0 >= wrapBound) { return .offsetOutOfRange }
         for d in differing {

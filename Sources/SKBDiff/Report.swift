@@ -67,6 +67,9 @@ public enum Report {
             out += String(format: "OFF/PTR compared on %.1f%% of (call, reference) pairs", 100 * Double(c.offPtrPairs) / Double(c.livePairs))
             out += c.reruns > 0 ? "; \(c.reruns) sequence\(c.reruns == 1 ? "" : "s") re-run with full comparison\n" : "\n"
         }
+        if c.iterations > 0 {
+            out += String(format: "nonlinear skbs (paged frags) in %.1f%% of sequences\n", 100 * Double(c.nonlinearSequences) / Double(c.iterations))
+        }
         if r.stoppedEarly { out += "stopped early after \(r.options.maxDivergences) divergences\n" }
         if r.interrupted { out += "interrupted after \(c.iterations) of \(r.options.range.count) iterations\n" }
         if c.divergences == 0 {
@@ -104,6 +107,7 @@ public enum Report {
             "campaign_iterations": r.options.iterations,
             "comparison": r.options.comparison.name,
             "reruns": c.reruns,
+            "nonlinear_sequences": c.nonlinearSequences,
             "offptr_pairs": ["live": c.livePairs, "compared": c.offPtrPairs,
                              "compared_per_sequence_rule": c.offPtrPairsPerSequence],
         ]

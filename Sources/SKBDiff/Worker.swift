@@ -326,18 +326,18 @@ final class WorkerProcess {
         reply.base.loadUnaligned(fromByteOffset: 8 + at, as: Int64.self).littleEndian
     }
 
-    /// A struct skbref_worker_state at `at` (128 bytes): nil when the reference is empty or ended.
+    /// A struct skbref_worker_state at `at` (16 + SKBState.plainSize bytes): nil when the reference is empty or ended.
     @inline(__always)
     func referenceState(_ at: Int) -> ReferenceState? {
         guard u32(at + 4) != 0 else { return nil }
         var s = ReferenceState.zero
-        withUnsafeMutableBytes(of: &s.state) { $0.copyMemory(from: UnsafeRawBufferPointer(start: reply.base + 8 + at + 16, count: 112)) }
+        withUnsafeMutableBytes(of: &s.state) { $0.copyMemory(from: UnsafeRawBufferPointer(start: reply.base + 8 + at + 16, count: SKBState.plainSize)) }
         s.reference = Int(Int32(bitPattern: u32(at)))
         s.frozen = u32(at + 8) != 0
         return s
     }
 
-    static let stateSize = 128
+    static let stateSize = 16 + SKBState.plainSize
     static let outcomeSize = 24
 
     // MARK: The process pool

@@ -283,8 +283,8 @@ extension Kernel {
         try kfree_skbmem(skb)
     }
 
-    /// skb_release_data: free the buffer if !cloned, or when dataref drops to 0
-    /// (by (1 << 16) + 1 when nohdr). An uncloned skb never decrements dataref.
+    /// skb_release_data: if !cloned, or when dataref drops to 0 (by (1 << 16) + 1 when nohdr):
+    /// put_page every frag, then free the buffer. An uncloned skb never decrements dataref.
     @inlinable
     func skb_release_data(_ skb: SKB) throws(KernelStop) {
         let s = self[skb]
@@ -293,6 +293,8 @@ extension Kernel {
             buffers[b].shinfo.dataref &-= s.nohdr && !mutated(.releaseIgnoresNohdr) ? (1 << 16) + 1 : 1
             if buffers[b].shinfo.dataref != 0 { return }
         }
+        let shinfo = try shinfo(skb)
+        for i in 0..<Int(shinfo.nrFrags) { try put_page(shinfo.frag(i).page) }
         try kfree(s.buffer)
     }
 
@@ -411,30 +413,46 @@ extension Kernel {
         if mutated(.copyIp6FragId) { buffers[b].shinfo.ip6FragId = from.ip6FragId }
     }
 
-    /// skb_copy_bits for a linear skb: copy len bytes from data + offset (offset may be negative, into
-    /// the headroom) to `to`; -EFAULT when offset > len - len.
+    /// skb_copy_bits: -EFAULT when offset > len - len (int); copy from data + offset (offset may be
+    /// negative, into the headroom) what lies in the head (skb_headlen bytes), then from each frag's
+    /// page in turn, until len bytes are copied (0), or -EFAULT when the frags end first. No frag_list.
     @inlinable
-    func skb_copy_bits(_ skb: SKB, _ offset: Int32, to: (skb: SKB, offset: Int64), _ len: Int32) throws(KernelStop) -> Int32 {
+    func skb_copy_bits(_ skb: SKB, _ offset: Int32, to: CopyDestination, _ len: Int32) throws(KernelStop) -> Int32 {
         let s = self[skb]
         var offset = offset
         var len = len
-        let target = self[to.skb]
-        var to = to.offset
-        let start = Int32(truncatingIfNeeded: skb_headlen(skb))
+        var to = to
+        var start = Int32(truncatingIfNeeded: skb_headlen(skb))
         if offset > Int32(truncatingIfNeeded: s.len) &- len { return Kernel.EFAULT }
         var copy = start &- offset
         if copy > 0 {
             if copy > len { copy = len }
             let from = arch.signedDifference((s.data &+ UInt64(bitPattern: Int64(offset))) & mask, s.head)
-            try copyBytes(to: (target.buffer, to, endOffset(target)), from: (s.buffer, from, endOffset(s)),
-                          count: UInt64(bitPattern: Int64(copy)) & mask)
+            try copyBits(to: to, from: .head(s.buffer, from, limit: endOffset(s)), count: UInt64(bitPattern: Int64(copy)) & mask)
             len &-= copy
             if len == 0 { return 0 }
             offset &+= copy
-            to += Int64(copy)
+            to = to.advanced(by: copy)
         }
-        // The frags loop reads skb_shinfo(skb)->nr_frags (always 0 here); there is no frag_list.
-        _ = try shinfo(skb)
+        var i = 0
+        while i < Int(try shinfo(skb).nrFrags) {
+            let frag = try shinfo(skb).frag(i)
+            // BUG_TRAP(start <= offset + len) only warns.
+            let end = Int32(truncatingIfNeeded: UInt32(bitPattern: start) &+ frag.size)
+            copy = end &- offset
+            if copy > 0 {
+                let page = try livePage(frag.page)
+                if copy > len { copy = len }
+                let at = Int64(frag.pageOffset) + Int64(offset &- start)
+                try copyBits(to: to, from: .page(page, at), count: UInt64(bitPattern: Int64(copy)) & mask)
+                len &-= copy
+                if len == 0 { return 0 }
+                offset &+= copy
+                to = to.advanced(by: copy)
+            }
+            start = end
+            i += 1
+        }
         if len == 0 { return 0 }
         return Kernel.EFAULT
     }
@@ -449,13 +467,14 @@ extension Kernel {
         skb_reserve(n, headerlen)
         _ = try skb_put(n, s.len)
         let len = Int32(truncatingIfNeeded: UInt32(bitPattern: headerlen) &+ s.len)
-        if try skb_copy_bits(skb, 0 &- headerlen, to: (n, 0), len) != 0 { throw .bug(.copyBits) }
+        if try skb_copy_bits(skb, 0 &- headerlen, to: .skb(n, 0), len) != 0 { throw .bug(.copyBits) }
         try copy_skb_header(n, skb)
         return n
     }
 
     /// pskb_copy: alloc_skb(end) with the same headroom, only headlen bytes from data copied (the
-    /// headroom is not), truesize += data_len (quirk 5), then copy_skb_header.
+    /// headroom is not), truesize += data_len (quirk 5); the frag descriptors copied, each page
+    /// getting a reference (get_page); then copy_skb_header.
     @inlinable
     public func pskb_copy(_ skb: SKB) throws(KernelStop) -> SKB? {
         let s = self[skb]
@@ -470,13 +489,22 @@ extension Kernel {
             $0.dataLen = s.dataLen
             $0.len = s.len
         }
-        _ = try shinfo(skb) // nr_frags and frag_list are read: none to share
+        let from = try shinfo(skb)
+        if from.nrFrags != 0 {
+            for i in 0..<Int(from.nrFrags) {
+                buffers[try shinfoBuffer(self[n])].shinfo.setFrag(i, from.frag(i))
+                try get_page(from.frag(i).page)
+            }
+            buffers[try shinfoBuffer(self[n])].shinfo.nrFrags = from.nrFrags
+        }
+        // No frag_list to share.
         try copy_skb_header(n, skb)
         return n
     }
 
     /// pskb_expand_head: a new buffer of SKB_DATA_ALIGN(nhead + end + ntail), bytes [head, tail) copied
-    /// to data + nhead, the shared info moved, the old data released; every header and tail offset
+    /// to data + nhead, the shared info moved, get_page on every frag (the new shared info holds them
+    /// too), the old data released; every header and tail offset
     /// grows by nhead (OFF: off = nhead; PTR: the pointer delta). truesize is not updated (quirk 5);
     /// unset headers are rebased too (quirk 1); csum_start += nhead regardless of ip_summed (quirk 4).
     @inlinable
@@ -500,6 +528,7 @@ extension Kernel {
         guard Int64(size) >= 0, Int64(size) + shinfoSize <= Int64(buffers[Int(newBuffer)].size) else { throw .overflow }
         buffers[Int(newBuffer)].shinfoAt = Int64(size)
         buffers[Int(newBuffer)].shinfo = old
+        for i in 0..<Int(old.nrFrags) { try get_page(old.frag(i).page) }
 
         try skb_release_data(skb)
 
@@ -561,7 +590,7 @@ extension Kernel {
             headCopyOff = newheadroom &- headCopyLen
         }
         let len = Int32(truncatingIfNeeded: s.len &+ UInt32(bitPattern: headCopyLen))
-        if try skb_copy_bits(skb, 0 &- headCopyLen, to: (n, Int64(headCopyOff)), len) != 0 { throw .bug(.copyBits) }
+        if try skb_copy_bits(skb, 0 &- headCopyLen, to: .skb(n, Int64(headCopyOff)), len) != 0 { throw .bug(.copyBits) }
         try copy_skb_header(n, skb)
         let off = newheadroom &- oldheadroom
         update(n) { c in
@@ -604,8 +633,9 @@ extension Kernel {
         try __skb_cow(skb, headroom, cloned: skb_header_cloned(skb))
     }
 
-    /// skb_pad: zero pad bytes past data + len, expanding first when cloned or short of tailroom;
-    /// on failure the skb is freed and the error returned. len and tail never change.
+    /// skb_pad: zero pad bytes past data + len, expanding first when cloned or short of tailroom, then
+    /// skb_linearize; on failure the skb is freed and the error returned. len never changes (tail only
+    /// when a nonlinear skb is linearised).
     /// Returns the int result and whether the skb was freed.
     @inlinable
     public func skb_pad(_ skb: SKB, _ pad: Int32) throws(KernelStop) -> (Int32, freed: Bool) {
@@ -623,7 +653,13 @@ extension Kernel {
                 return (err, true)
             }
         }
-        // skb_linearize is 0 for a linear skb.
+        // A nonlinear skb is pulled whole into the head (the ntail above made room for data_len).
+        let err = try skb_linearize(skb)
+        if err != 0 {
+            if mutated(.padFailureKeeps) { return (err, false) }
+            try kfree_skb(skb)
+            return (err, true)
+        }
         try zeroAfterLen(skb, pad)
         return (0, false)
     }
@@ -644,7 +680,204 @@ extension Kernel {
         return try skb_pad(skb, Int32(bitPattern: len &- size))
     }
 
+    // MARK: Nonlinear skbs (Specs/paged.md)
+
+    /// skb_is_nonlinear: data_len, returned as an int.
+    @inlinable
+    public func skb_is_nonlinear(_ skb: SKB) -> Int32 { Int32(bitPattern: self[skb].dataLen) }
+
+    /// skb_pagelen: the frags' sizes summed in an int from the last, plus skb_headlen.
+    @inlinable
+    public func skb_pagelen(_ skb: SKB) throws(KernelStop) -> Int32 {
+        let shinfo = try shinfo(skb)
+        var len: Int32 = 0
+        var i = Int(shinfo.nrFrags) - 1
+        while i >= 0 {
+            len = Int32(bitPattern: UInt32(bitPattern: len) &+ shinfo.frag(i).size)
+            i -= 1
+        }
+        return Int32(bitPattern: UInt32(bitPattern: len) &+ skb_headlen(skb))
+    }
+
+    /// skb_fill_page_desc: frags[i] = {page, off, size}, nr_frags = i + 1 (no get_page, len untouched).
+    @inlinable
+    func skb_fill_page_desc(_ skb: SKB, _ i: Int, page: UInt32, _ off: UInt32, _ size: UInt32) throws(KernelStop) {
+        let b = try shinfoBuffer(self[skb])
+        buffers[b].shinfo.setFrag(i, SkbFrag(page: page, pageOffset: off, size: size))
+        buffers[b].shinfo.nrFrags = UInt16(truncatingIfNeeded: i + 1)
+    }
+
+    /// __pskb_pull_tail: make delta more bytes linear. eat = tail + delta - end (int: the same bits
+    /// under OFF and PTR); when eat > 0 or the data is cloned, pskb_expand_head(0, eat > 0 ? eat + 128
+    /// : 0) (NULL when that fails); copy delta bytes from offset headlen to tail (BUG when that fails);
+    /// drop the frags delta covers (put_page; an unsigned comparison, so an empty frag always goes) and
+    /// trim the one it ends in; tail += delta, data_len -= delta. Returns the new tail (0: NULL).
+    @inlinable
+    public func __pskb_pull_tail(_ skb: SKB, _ delta: Int32) throws(KernelStop) -> Address {
+        let s = self[skb]
+        var eat = Int32(truncatingIfNeeded: UInt32(truncatingIfNeeded: tailOffset(s)) &+ UInt32(bitPattern: delta)
+                            &- UInt32(truncatingIfNeeded: endOffset(s)))
+        var expand = eat > 0
+        if !expand { expand = try skb_cloned(skb) != 0 }
+        if expand, try pskb_expand_head(skb, 0, eat > 0 ? eat &+ 128 : 0) != 0 { return 0 }
+        let tail = tailOffset(self[skb])
+        if try skb_copy_bits(skb, Int32(bitPattern: skb_headlen(skb)), to: .skb(skb, tail), delta) != 0 {
+            throw .bug(.copyBits)
+        }
+        eat = delta
+        var k = 0
+        var i = 0
+        while i < Int(try shinfo(skb).nrFrags) {
+            let b = try shinfoBuffer(self[skb])
+            var frag = buffers[b].shinfo.frag(i)
+            if frag.size <= UInt32(bitPattern: eat) {
+                try put_page(frag.page)
+                eat = Int32(bitPattern: UInt32(bitPattern: eat) &- frag.size)
+            } else {
+                if eat != 0 {
+                    frag.pageOffset &+= UInt32(bitPattern: eat)
+                    frag.size &-= UInt32(bitPattern: eat)
+                    eat = 0
+                }
+                buffers[b].shinfo.setFrag(k, frag)
+                k += 1
+            }
+            i += 1
+        }
+        buffers[try shinfoBuffer(self[skb])].shinfo.nrFrags = UInt16(truncatingIfNeeded: k)
+        update(skb) {
+            $0.tail = R.add($0.tail, Int64(delta), mask: mask)
+            $0.dataLen &-= UInt32(bitPattern: delta)
+        }
+        return skb_tail_pointer(skb)
+    }
+
+    /// pskb_may_pull: 1 when len <= headlen; 0 when len > skb->len; else whether __pskb_pull_tail
+    /// succeeds.
+    @inlinable
+    public func pskb_may_pull(_ skb: SKB, _ len: UInt32) throws(KernelStop) -> Int32 {
+        if len <= skb_headlen(skb) { return 1 }
+        if len > self[skb].len { return 0 }
+        return try __pskb_pull_tail(skb, Int32(bitPattern: len &- skb_headlen(skb))) != 0 ? 1 : 0
+    }
+
+    /// __pskb_pull: pull the missing bytes into the head first (NULL when that fails), then
+    /// len -= len, data += len.
+    @inlinable
+    func __pskb_pull(_ skb: SKB, _ len: UInt32) throws(KernelStop) -> Address {
+        if len > skb_headlen(skb), try __pskb_pull_tail(skb, Int32(bitPattern: len &- skb_headlen(skb))) == 0 { return 0 }
+        update(skb) {
+            $0.len &-= len
+            $0.data = ($0.data &+ UInt64(len)) & mask
+        }
+        return self[skb].data
+    }
+
+    /// pskb_pull: NULL when len > skb->len, else __pskb_pull.
+    @inlinable
+    public func pskb_pull(_ skb: SKB, _ len: UInt32) throws(KernelStop) -> Address {
+        len > self[skb].len ? 0 : try __pskb_pull(skb, len)
+    }
+
+    /// skb_linearize: 0 for a linear skb, else __skb_linearize: __pskb_pull_tail(data_len), 0 or -ENOMEM.
+    @inlinable
+    public func skb_linearize(_ skb: SKB) throws(KernelStop) -> Int32 {
+        guard self[skb].dataLen != 0 else { return 0 }
+        return try __pskb_pull_tail(skb, Int32(bitPattern: self[skb].dataLen)) != 0 ? 0 : Kernel.ENOMEM
+    }
+
+    /// ___pskb_trim: expand first when cloned (its error returned); keep the frags that end before len
+    /// (unsigned comparisons), cut the one len falls in (or ends at) to end at len, put_page the rest
+    /// and set nr_frags; then len = len and data_len shrinks by what was cut, or, when len <= headlen,
+    /// data_len = 0 and tail = data + len.
+    @inlinable
+    func ___pskb_trim(_ skb: SKB, _ len: UInt32) throws(KernelStop) -> Int32 {
+        var offset = Int32(bitPattern: skb_headlen(skb))
+        let nfrags = Int(try shinfo(skb).nrFrags)
+        if try skb_cloned(skb) != 0 {
+            let err = try pskb_expand_head(skb, 0, 0)
+            if err != 0 { return err }
+        }
+        let b = try shinfoBuffer(self[skb])
+        var i = 0
+        // `goto drop_pages` when the head already holds len bytes; else find the frag len ends in.
+        var drop = UInt32(bitPattern: offset) >= len
+        while !drop && i < nfrags {
+            let end = Int32(bitPattern: UInt32(bitPattern: offset) &+ buffers[b].shinfo.frag(i).size)
+            if UInt32(bitPattern: end) < len {
+                offset = end
+                i += 1
+                continue
+            }
+            var frag = buffers[b].shinfo.frag(i)
+            frag.size = len &- UInt32(bitPattern: offset)
+            buffers[b].shinfo.setFrag(i, frag)
+            i += 1
+            drop = true
+        }
+        if drop {
+            buffers[b].shinfo.nrFrags = UInt16(truncatingIfNeeded: i)
+            while i < nfrags {
+                try put_page(buffers[b].shinfo.frag(i).page)
+                i += 1
+            }
+        }
+        if len > skb_headlen(skb) {
+            update(skb) {
+                $0.dataLen &-= $0.len &- len
+                $0.len = len
+            }
+        } else {
+            update(skb) {
+                $0.len = len
+                $0.dataLen = 0
+            }
+            skb_set_tail_pointer(skb, Int32(bitPattern: len))
+        }
+        return 0
+    }
+
+    /// pskb_trim: when len < skb->len, __pskb_trim: ___pskb_trim when nonlinear, else __skb_trim and 0.
+    @inlinable
+    public func pskb_trim(_ skb: SKB, _ len: UInt32) throws(KernelStop) -> Int32 {
+        guard len < self[skb].len else { return 0 }
+        if self[skb].dataLen != 0 { return try ___pskb_trim(skb, len) }
+        __skb_trim(skb, len)
+        return 0
+    }
+
+    /// The skb_copy_bits operation: skb_copy_bits(skb, offset, buf, len) into a caller's buffer of len
+    /// bytes (65536 when len is negative or larger); its error, or the digest of the bytes copied
+    /// shifted right by 2 (never negative).
+    @inlinable
+    public func skb_copy_bits(_ skb: SKB, offset: Int32, len: Int32) throws(KernelStop) -> Int64 {
+        let size = len >= 0 && len <= 65536 ? Int(len) : 65536
+        if scratch.count < size { scratch = [UInt8](repeating: 0, count: size) }
+        let err = try skb_copy_bits(skb, offset, to: .caller(0, size: Int64(size)), len)
+        if err != 0 { return Int64(err) }
+        return Int64(scratch.withUnsafeBytes { PacketBytes.digest(UnsafeRawBufferPointer(rebasing: $0[0..<Int(len)])) } >> 2)
+    }
+
     // MARK: Fields drivers and the stack write directly (Specs/snapshot.md, "Driver writes")
+
+    /// A driver's receive path (Specs/paged.md): a fresh page, its [offset, offset + size) described in
+    /// frags[nr_frags], and len, data_len and truesize += size (as e1000's). The driver's own checks:
+    /// -EMSGSIZE when frags[] is full, -EINVAL when the range leaves the page; -ENOMEM when alloc_page
+    /// fails. The harness names the page `id`: 1 + the index of the call in its sequence.
+    @inlinable
+    public func add_frag(_ skb: SKB, offset: UInt32, size: UInt32, page id: UInt32) throws(KernelStop) -> Int32 {
+        let nr = try shinfo(skb).nrFrags
+        if nr >= Kernel.maxSkbFrags { return -90 }
+        if offset > Kernel.pageSize || size > Kernel.pageSize - offset { return -22 }
+        guard let page = alloc_page(id: id) else { return Kernel.ENOMEM }
+        try skb_fill_page_desc(skb, Int(nr), page: page, offset, size)
+        update(skb) {
+            $0.len &+= size
+            $0.dataLen &+= size
+            $0.truesize &+= size
+        }
+        return 0
+    }
 
     /// A driver's checksum bookkeeping: the csum union as one word, and ip_summed (a 2-bit field, so
     /// the value is taken modulo 4 as C's assignment to it does).
@@ -699,8 +932,10 @@ extension Kernel {
     public func state(_ skb: SKB) -> SKBState {
         let i = Int(skb.index)
         let b = Int(slots[i].skb.buffer)
-        let key = b >= 0 ? StateKey(stamp: slots[i].stamp, version: buffers[b].version, meta: buffers[b].meta)
-                         : StateKey(stamp: slots[i].stamp, version: 0, meta: 0)
+        // Page counts matter to an skb with frags only.
+        let key = b >= 0 ? StateKey(stamp: slots[i].stamp, version: buffers[b].version, meta: buffers[b].meta,
+                                    pages: buffers[b].shinfo.nrFrags != 0 ? pageEpoch : 0)
+                         : StateKey(stamp: slots[i].stamp, version: 0, meta: 0, pages: 0)
         if slots[i].memoKey == key, let memo = slots[i].memo { return memo }
         let state = computeState(skb)
         slots[i].memo = state
@@ -749,7 +984,76 @@ extension Kernel {
         state.gsoSegs = shinfo.gsoSegs
         state.gsoType = shinfo.gsoType
         state.ip6FragId = shinfo.ip6FragId
+        state.fragsDigest = fragsDigest(shinfo)
+        state.packetDigest = packetDigest(s, shinfo, data: data, end: end)
         return state
+    }
+
+    /// Of nr_frags records {page id, page_offset, size, page count}, a page no longer live as id and
+    /// count ~0 (Specs/paged.md); 0 without frags.
+    @inlinable
+    func fragsDigest(_ shinfo: SharedInfo) -> UInt64 {
+        let n = min(Int(shinfo.nrFrags), Int(Kernel.maxSkbFrags))
+        guard n > 0 else { return 0 }
+        var records = [UInt32]()
+        records.reserveCapacity(4 * n)
+        for i in 0..<n {
+            let f = shinfo.frag(i)
+            let page = livePageIndex(f.page)
+            records += [page != nil ? f.page : ~0, f.pageOffset, f.size, page.map { UInt32(bitPattern: pages[$0].count) } ?? ~0]
+        }
+        return records.withUnsafeBytes { PacketBytes.digest($0) }
+    }
+
+    /// Of the len bytes skb_copy_bits(skb, 0, buf, len) copies, when the skb is nonlinear and that copy
+    /// stays inside the head and live pages; else 0 (Specs/paged.md).
+    @inlinable
+    func packetDigest(_ s: SKBuff<R>, _ shinfo: SharedInfo, data: Int64, end: Int64) -> UInt64 {
+        guard s.dataLen != 0, s.dataLen <= s.len else { return 0 }
+        let len = Int(s.len)
+        let headlen = Int(s.len - s.dataLen)
+        if headlen > 0 {
+            guard data >= 0, data + Int64(headlen) <= end, s.buffer >= 0, buffers[Int(s.buffer)].live,
+                  end <= Int64(buffers[Int(s.buffer)].size) else { return 0 }
+        }
+        if scratch.count < len { scratch = [UInt8](repeating: 0, count: len) }
+        if headlen > 0 {
+            touch(s.buffer, Int(data)..<(Int(data) + headlen), writes: false)
+            let from = UnsafeRawPointer(arena + buffers[Int(s.buffer)].offset + Int(data))
+            scratch.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: from, byteCount: headlen) }
+        }
+        var copied = headlen
+        var i = 0
+        while i < min(Int(shinfo.nrFrags), Int(Kernel.maxSkbFrags)) && copied < len {
+            let f = shinfo.frag(i)
+            let take = min(len - copied, Int(f.size))
+            i += 1
+            if take == 0 { continue }
+            guard let page = livePageIndex(f.page), f.pageOffset <= Kernel.pageSize,
+                  take <= Int(Kernel.pageSize - f.pageOffset) else { return 0 }
+            let at = copied
+            pages[page].bytes.withUnsafeBytes { p in
+                scratch.withUnsafeMutableBytes { ($0.baseAddress! + at).copyMemory(from: p.baseAddress! + Int(f.pageOffset), byteCount: take) }
+            }
+            copied += take
+        }
+        guard copied == len else { return 0 }
+        return scratch.withUnsafeBytes { PacketBytes.digest(UnsafeRawBufferPointer(rebasing: $0[0..<len])) }
+    }
+
+    /// The sizes of the skb's nr_frags frags, in order ([] when its shared info is not where it belongs).
+    public func fragSizes(_ skb: SKB) -> [UInt32] {
+        guard let shinfo = try? shinfo(skb) else { return [] }
+        return (0..<Int(shinfo.nrFrags)).map { shinfo.frag($0).size }
+    }
+
+    /// The frag descriptors (page id, offset, size) and each page's count, for tests and reports.
+    public func frags(_ skb: SKB) -> [(frag: SkbFrag, count: Int32?)] {
+        guard let shinfo = try? shinfo(skb) else { return [] }
+        return (0..<Int(shinfo.nrFrags)).map { i in
+            let f = shinfo.frag(i)
+            return (f, livePageIndex(f.page).map { pages[$0].count })
+        }
     }
 
     /// The bytes [data, tail), for tests and reports (empty when the range is not inside the buffer).

@@ -68,7 +68,21 @@ public struct SKBuff<R: DataRepresentation>: Sendable {
     }
 }
 
-/// struct skb_shared_info, minus frags (paged data is out of scope: nr_frags stays 0).
+/// struct skb_frag_struct: a page (its id), and the [pageOffset, pageOffset + size) of it that holds
+/// packet data.
+public struct SkbFrag: Hashable, Sendable {
+    public var page: UInt32
+    public var pageOffset: UInt32
+    public var size: UInt32
+
+    @inlinable public init(page: UInt32, pageOffset: UInt32, size: UInt32) {
+        self.page = page
+        self.pageOffset = pageOffset
+        self.size = size
+    }
+}
+
+/// struct skb_shared_info without frag_list (always NULL: Specs/paged.md).
 public struct SharedInfo: Hashable, Sendable {
     @inlinable public init(dataref: Int32 = 0) {
         self.dataref = dataref
@@ -77,6 +91,7 @@ public struct SharedInfo: Hashable, Sendable {
         gsoSegs = 0
         gsoType = 0
         ip6FragId = 0
+        frags = []
     }
 
     public var dataref: Int32
@@ -85,6 +100,36 @@ public struct SharedInfo: Hashable, Sendable {
     public var gsoSegs: UInt16
     public var gsoType: UInt16
     public var ip6FragId: UInt32
+    /// frags[0..<count]: MAX_SKB_FRAGS entries in the kernel; only those ever written are held here,
+    /// and only the first nrFrags are meaningful (entries past it may be stale, as in the kernel).
+    public var frags: [SkbFrag]
+
+    /// frags[i] as the kernel reads it: an entry never written reads as zero (page NULL).
+    @inlinable public func frag(_ i: Int) -> SkbFrag { i < frags.count ? frags[i] : SkbFrag(page: 0, pageOffset: 0, size: 0) }
+
+    /// frags[i], written as the kernel writes an array element.
+    @inlinable mutating func setFrag(_ i: Int, _ f: SkbFrag) {
+        while frags.count <= i { frags.append(SkbFrag(page: 0, pageOffset: 0, size: 0)) }
+        frags[i] = f
+    }
+}
+
+/// struct page as the paged helpers need it (Specs/paged.md): its id (1 + the index in the sequence of
+/// the call that allocated it, so that OFF and PTR number their pages alike), the count get_page and
+/// put_page move, and PAGE_SIZE bytes, the page pattern of its id.
+@usableFromInline
+struct Page {
+    @usableFromInline var id: UInt32
+    @usableFromInline var count: Int32
+    @usableFromInline var live: Bool
+    @usableFromInline var bytes: [UInt8]
+
+    @inlinable init(id: UInt32) {
+        self.id = id
+        count = 1
+        live = true
+        bytes = PacketBytes.page(id)
+    }
 }
 
 /// A kmalloc or kmem_cache object that holds packet data and, at head + end, the shared info. Its
@@ -125,6 +170,29 @@ struct Buffer {
     }
 }
 
+/// Where skb_copy_bits writes: an skb's data area [0, end) at an offset from its head, or the caller's
+/// buffer of the skb_copy_bits operation (`Kernel.scratch`, `size` bytes) at an offset.
+@usableFromInline
+enum CopyDestination {
+    case skb(SKB, Int64)
+    case caller(Int64, size: Int64)
+
+    @inlinable func advanced(by n: Int32) -> CopyDestination {
+        switch self {
+        case let .skb(skb, at): return .skb(skb, at + Int64(n))
+        case let .caller(at, size): return .caller(at + Int64(n), size: size)
+        }
+    }
+}
+
+/// Where skb_copy_bits reads: a buffer's data area [0, limit) at an offset, or a page (its index in
+/// `Kernel.pages`) at an offset.
+@usableFromInline
+enum CopySource {
+    case head(Int32, Int64, limit: Int64)
+    case page(Int, Int64)
+}
+
 /// A slab object holding a struct sk_buff. An fclone object is two consecutive slots; the first
 /// carries the pair's fclone_ref, the atomic_t after the second sk_buff.
 @usableFromInline
@@ -151,26 +219,28 @@ struct HeadSlot<R: DataRepresentation> {
         digest = 0
         digestKey = DigestKey(buffer: -1, version: 0, data: 0, tail: 0)
         memo = nil
-        memoKey = StateKey(stamp: 0, version: 0, meta: 0)
+        memoKey = StateKey(stamp: 0, version: 0, meta: 0, pages: 0)
     }
 }
 
-/// What a snapshot depends on: the sk_buff (stamp), and its buffer's bytes (version) and shared info
-/// and liveness (meta). The state is a pure function of them.
+/// What a snapshot depends on: the sk_buff (stamp), its buffer's bytes (version) and shared info
+/// and liveness (meta), and the pages (their counts). The state is a pure function of them.
 @usableFromInline
 struct StateKey: Equatable {
     @usableFromInline var stamp: UInt32
     @usableFromInline var meta: UInt32
     @usableFromInline var version: UInt64
+    @usableFromInline var pages: UInt64
 
     @inlinable static func == (a: StateKey, b: StateKey) -> Bool {
-        a.stamp == b.stamp && a.meta == b.meta && a.version == b.version
+        a.stamp == b.stamp && a.meta == b.meta && a.version == b.version && a.pages == b.pages
     }
 
-    @inlinable init(stamp: UInt32, version: UInt64, meta: UInt32) {
+    @inlinable init(stamp: UInt32, version: UInt64, meta: UInt32, pages: UInt64) {
         self.stamp = stamp
         self.version = version
         self.meta = meta
+        self.pages = pages
     }
 }
 
@@ -206,6 +276,12 @@ public final class Kernel<R: DataRepresentation> {
     @usableFromInline let shinfoSize: Int64
     @usableFromInline var slots: [HeadSlot<R>] = []
     @usableFromInline var buffers: [Buffer] = []
+    /// The pages of the sequence, in the order allocated (Specs/paged.md).
+    @usableFromInline var pages: [Page] = [] { didSet { pageEpoch &+= 1 } }
+    /// Changes whenever a page does (memoised snapshots of skbs with frags); never reset.
+    public internal(set) var pageEpoch: UInt64 = 0
+    /// The caller's buffer of the skb_copy_bits operation, and the snapshot's copy of a nonlinear packet.
+    @usableFromInline var scratch: [UInt8] = []
     @usableFromInline var nextAddress: Address
     /// Numbers every write to a buffer (never reset, so a cached digest cannot match a later buffer).
     @usableFromInline var writes: UInt64 = 0
@@ -233,6 +309,11 @@ public final class Kernel<R: DataRepresentation> {
     /// The simulated data arena: kmalloc fails once a sequence has used this much.
     @inlinable
     public static var arenaSize: UInt64 { 512 << 20 }
+    /// PAGE_SIZE and MAX_SKB_FRAGS (65536 / PAGE_SIZE + 2) on every modelled target.
+    @inlinable
+    public static var pageSize: UInt32 { 4096 }
+    @inlinable
+    public static var maxSkbFrags: UInt16 { 18 }
     @inlinable
     public static var ENOMEM: Int32 { -12 }
     @inlinable
@@ -261,6 +342,7 @@ public final class Kernel<R: DataRepresentation> {
         failCountdown = 0
         slots.removeAll(keepingCapacity: true)
         buffers.removeAll(keepingCapacity: true)
+        if !pages.isEmpty { pages.removeAll(keepingCapacity: true) }
         let used = Int(nextAddress &- arch.pageOffset)
         nextAddress = arch.pageOffset
         if used > Kernel.arenaKeep {
@@ -281,15 +363,16 @@ public final class Kernel<R: DataRepresentation> {
     @inlinable
     public func isLive(_ skb: SKB) -> Bool { slots[Int(skb.index)].live }
 
-    /// Live sk_buff objects and live data buffers, for leak tests.
+    /// Live sk_buff objects, live data buffers and live pages, for leak tests.
     @inlinable
     /// Plain loops: a key path here (`filter(\.live)`) is instantiated at run time on every call,
     /// which cost 8% of a campaign's instructions (the check runs after every sequence).
-    public var liveObjects: (heads: Int, buffers: Int) {
-        var heads = 0, live = 0
+    public var liveObjects: (heads: Int, buffers: Int, pages: Int) {
+        var heads = 0, live = 0, livePages = 0
         for i in slots.indices where slots[i].live { heads += 1 }
         for i in buffers.indices where buffers[i].live { live += 1 }
-        return (heads, live)
+        for i in pages.indices where pages[i].live { livePages += 1 }
+        return (heads, live, livePages)
     }
 
     // MARK: Kernel services: slab, kmalloc, checked memory
@@ -400,6 +483,49 @@ public final class Kernel<R: DataRepresentation> {
         }
     }
 
+    /// memcpy for skb_copy_bits, from the head or a page to an skb's data area or the caller's buffer:
+    /// both sides checked (the source first, as in the C reference) before a byte moves.
+    @inlinable
+    func copyBits(to dst: CopyDestination, from src: CopySource, count: UInt64) throws(KernelStop) {
+        if count == 0 { return }
+        var source = 0..<0
+        switch src {
+        case let .head(buffer, start, limit):
+            source = try checkedRange(buffer, start: start, count: count, limit: limit)
+            touch(buffer, source, writes: false)
+        case let .page(_, at):
+            guard at >= 0, at <= Int64(Kernel.pageSize), count <= UInt64(Int64(Kernel.pageSize) - at) else { throw .overflow }
+            source = Int(at)..<(Int(at) + Int(count))
+        }
+        var target = 0..<0
+        switch dst {
+        case let .skb(skb, at):
+            let s = self[skb]
+            target = try checkedRange(s.buffer, start: at, count: count, limit: endOffset(s))
+            touch(s.buffer, target, writes: true)
+            writes &+= 1
+            buffers[Int(s.buffer)].version = writes
+        case let .caller(at, size):
+            guard at >= 0, at <= size, count <= UInt64(size - at) else { throw .overflow }
+            target = Int(at)..<(Int(at) + Int(count))
+        }
+        func move(_ from: UnsafeRawPointer) {
+            switch dst {
+            case let .skb(skb, _):
+                memmove(arena + buffers[Int(self[skb].buffer)].offset + target.lowerBound, from, target.count)
+            case .caller:
+                scratch.withUnsafeMutableBytes { _ = memmove($0.baseAddress! + target.lowerBound, from, target.count) }
+            }
+        }
+        switch src {
+        case let .head(buffer, _, _):
+            move(UnsafeRawPointer(arena + buffers[Int(buffer)].offset + source.lowerBound))
+        case let .page(page, _):
+            let bytes = pages[page].bytes
+            bytes.withUnsafeBytes { move($0.baseAddress! + source.lowerBound) }
+        }
+    }
+
     /// memset(p, 0, count) inside a data area.
     @inlinable
     func zeroBytes(_ buffer: Int32, start: Int64, count: UInt64, limit: Int64) throws(KernelStop) {
@@ -419,6 +545,46 @@ public final class Kernel<R: DataRepresentation> {
         writes &+= 1
         buffers[Int(s.buffer)].version = writes
         PacketBytes.fill(UnsafeMutableRawBufferPointer(rebasing: bytes(s.buffer)[r]), pattern: pattern)
+    }
+
+    // MARK: Pages (Specs/paged.md)
+
+    /// alloc_page: a fresh page `id`, count 1, holding the page pattern; nil when the allocation is
+    /// injected to fail (it counts as an allocation, as kmalloc does).
+    @inlinable
+    func alloc_page(id: UInt32) -> UInt32? {
+        if allocationFails() { return nil }
+        pages.append(Page(id: id))
+        return id
+    }
+
+    /// The index in `pages` of the live page with this id, if there is one.
+    @inlinable
+    func livePageIndex(_ id: UInt32) -> Int? {
+        guard id != 0 else { return nil }
+        for i in pages.indices where pages[i].id == id && pages[i].live { return i }
+        return nil
+    }
+
+    /// The page with this id, which must be live: else the kernel would touch freed memory (overflow).
+    @inlinable
+    func livePage(_ id: UInt32) throws(KernelStop) -> Int {
+        guard let i = livePageIndex(id) else { throw .overflow }
+        return i
+    }
+
+    /// get_page: count++.
+    @inlinable
+    func get_page(_ id: UInt32) throws(KernelStop) {
+        pages[try livePage(id)].count &+= 1
+    }
+
+    /// put_page: count--; the page is freed at 0.
+    @inlinable
+    func put_page(_ id: UInt32) throws(KernelStop) {
+        let i = try livePage(id)
+        pages[i].count &-= 1
+        if pages[i].count == 0 { pages[i].live = false }
     }
 
     /// skb_shinfo(skb): the struct skb_shared_info at head + end, which must be where one was written.

@@ -169,6 +169,11 @@ public struct SKBState: Hashable, Sendable {
     public var gsoSegs: UInt16
     public var gsoType: UInt16
     public var ip6FragId: UInt32
+    /// Of the nr_frags frag descriptors and their pages' counts (Specs/paged.md): 0 without frags.
+    public var fragsDigest: UInt64
+    /// Of the len bytes skb_copy_bits(skb, 0, buf, len) copies, when the skb is nonlinear and that copy
+    /// stays inside the head and live pages (Specs/paged.md); else 0.
+    public var packetDigest: UInt64
 
     /// All zero: offsets 0, no digest, headers at offset 0.
     @inlinable
@@ -178,8 +183,8 @@ public struct SKBState: Hashable, Sendable {
                   transport: .offset(0), digest: nil)
     }
 
-    /// The size every SKBState has: 112 bytes, equal to its stride and to sizeof(struct skbref_state).
-    public static let plainSize = 112
+    /// The size every SKBState has: 128 bytes, equal to its stride and to sizeof(struct skbref_state).
+    public static let plainSize = 128
 
     @inlinable
     public init(data: Int64, tail: Int64, end: Int64, len: UInt32, dataLen: UInt32, truesize: UInt32,
@@ -212,6 +217,8 @@ public struct SKBState: Hashable, Sendable {
         gsoSegs = 0
         gsoType = 0
         ip6FragId = 0
+        fragsDigest = 0
+        packetDigest = 0
         self.mac = mac
         self.network = network
         self.transport = transport
@@ -261,6 +268,7 @@ public struct SKBState: Hashable, Sendable {
             | bit(csum != o.csum, 17) | bit(ipSummed != o.ipSummed, 18) | bit(hdrLen != o.hdrLen, 19)
             | bit(macLen != o.macLen, 20) | bit(nrFrags != o.nrFrags, 21) | bit(gsoSize != o.gsoSize, 22)
             | bit(gsoSegs != o.gsoSegs, 23) | bit(gsoType != o.gsoType, 24) | bit(ip6FragId != o.ip6FragId, 25)
+            | bit(fragsDigest != o.fragsDigest, 26) | bit(packetDigest != o.packetDigest, 27)
     }
 
     /// Where this state has header k (0 mac, 1 network, 2 transport) at offset 0 and `other` has it
@@ -321,6 +329,10 @@ public struct SKBState: Hashable, Sendable {
         Field(name: "gso_segs", render: { String($0.gsoSegs) }, differs: { $0.gsoSegs != $1.gsoSegs }),
         Field(name: "gso_type", render: { String($0.gsoType) }, differs: { $0.gsoType != $1.gsoType }),
         Field(name: "ip6_frag_id", render: { String($0.ip6FragId) }, differs: { $0.ip6FragId != $1.ip6FragId }),
+        Field(name: "frags", render: { $0.fragsDigest == 0 ? "none" : String($0.fragsDigest, radix: 16) },
+              differs: { $0.fragsDigest != $1.fragsDigest }),
+        Field(name: "packet", render: { $0.packetDigest == 0 ? "none" : String($0.packetDigest, radix: 16) },
+              differs: { $0.packetDigest != $1.packetDigest }),
     ]
 }
 
@@ -393,6 +405,17 @@ public enum PacketBytes {
         var r = h0 ^ rotl(h1, 17) ^ rotl(h2, 31) ^ rotl(h3, 47)
         r = (r ^ (r >> 29)) &* k
         return r ^ (r >> 32)
+    }
+
+    /// The PAGE_SIZE bytes of page `id` (Specs/paged.md): 256-byte chunks of the ramp, chunk j starting
+    /// at (id * 167 + j * 89) mod 256, as skbref_fill_page in the C reference.
+    public static func page(_ id: UInt32) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: 4096)
+        for j in 0..<16 {
+            let phase = id &* 167 &+ UInt32(j) &* 89
+            for k in 0..<256 { bytes[256 * j + k] = UInt8(truncatingIfNeeded: phase &+ UInt32(k)) }
+        }
+        return bytes
     }
 
     /// 0, 1, ..., 255, 0, 1, ...: a pattern is a ramp, copied 256 bytes at a time.

@@ -114,6 +114,7 @@ struct PlainStateTests {
             ("csum", { $0.csum = 0x10000 }), ("ip_summed", { $0.ipSummed = 2 }), ("hdr_len", { $0.hdrLen = 1 }),
             ("mac_len", { $0.macLen = 14 }), ("nr_frags", { $0.nrFrags = 1 }), ("gso_size", { $0.gsoSize = 1 }),
             ("gso_segs", { $0.gsoSegs = 1 }), ("gso_type", { $0.gsoType = 1 }), ("ip6_frag_id", { $0.ip6FragId = 1 }),
+            ("frags", { $0.fragsDigest = 7 }), ("packet", { $0.packetDigest = 9 }),
         ]
         #expect(edits.map(\.0) == SKBState.fieldNames)
         #expect(base.differenceMask(base) == 0)
