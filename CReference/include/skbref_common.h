@@ -186,6 +186,10 @@ enum skbref_mutant {
     SKBREF_MUTANT_expand_failure_uncloned,
     SKBREF_MUTANT_set_tail_off_forgets_data,
     SKBREF_MUTANT_put_returns_new_tail,
+    SKBREF_MUTANT_pull_tail_keeps_exact_frag,
+    SKBREF_MUTANT_expand_no_get_page,
+    SKBREF_MUTANT_trim_end_le,
+    SKBREF_MUTANT_pskb_copy_no_get_page,
     SKBREF_MUTANT_COUNT
 };
 

@@ -171,6 +171,10 @@ static const char *const skbref_mutant_names[] = {
     "expand-failure-uncloned",
     "set-tail-off-forgets-data",
     "put-returns-new-tail",
+    "pull-tail-keeps-exact-frag",
+    "expand-no-get-page",
+    "trim-end-le",
+    "pskb-copy-no-get-page",
 };
 _Static_assert(sizeof(skbref_mutant_names) / sizeof(skbref_mutant_names[0]) == SKBREF_MUTANT_COUNT - 1,
                "one name per mutant");

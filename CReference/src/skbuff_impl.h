@@ -1094,7 +1094,8 @@ static struct sk_buff *pskb_copy(struct sk_buff *skb, gfp_t gfp_mask)
         int i;
         for (i = 0; i < skb_shinfo(skb)->nr_frags; i++) {
             skb_shinfo(n)->frags[i] = skb_shinfo(skb)->frags[i];
-            get_page(skb_shinfo(n)->frags[i].page);
+            if (!MUTANT(pskb_copy_no_get_page))
+                get_page(skb_shinfo(n)->frags[i].page);
         }
         skb_shinfo(n)->nr_frags = (unsigned short)i;
     }
@@ -1151,7 +1152,7 @@ static int pskb_expand_head(struct sk_buff *skb, int nhead, int ntail, gfp_t gfp
         skb_checked_memcpy(sh, new_end, old_sh, skb_end_pointer(skb), sizeof(struct skb_shared_info));
     }
 
-    {
+    if (!MUTANT(expand_no_get_page)) {
         int i;
         for (i = 0; i < skb_shinfo(skb)->nr_frags; i++)
             get_page(skb_shinfo(skb)->frags[i].page);
@@ -1285,7 +1286,7 @@ static unsigned char *__pskb_pull_tail(struct sk_buff *skb, int delta)
     k = 0;
     for (i = 0; i < skb_shinfo(skb)->nr_frags; i++) {
         skb_frag_t *frags = skb_shinfo(skb)->frags;
-        if (frags[i].size <= (unsigned int)eat) {
+        if (MUTANT(pull_tail_keeps_exact_frag) ? frags[i].size < (unsigned int)eat : frags[i].size <= (unsigned int)eat) {
             put_page(frags[i].page);
             eat = (int)((unsigned int)eat - frags[i].size);
         } else {
@@ -1367,7 +1368,7 @@ static int ___pskb_trim(struct sk_buff *skb, unsigned int len)
     for (; i < nfrags; i++) {
         int end = (int)((unsigned int)offset + skb_shinfo(skb)->frags[i].size);
 
-        if ((unsigned int)end < len) {
+        if (MUTANT(trim_end_le) ? (unsigned int)end <= len : (unsigned int)end < len) {
             offset = end;
             continue;
         }

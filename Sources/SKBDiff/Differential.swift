@@ -122,6 +122,9 @@ public final class Differential {
     /// Indices of the Swift OFF and PTR implementations, and of the (Swift, C) pairs per representation.
     let swiftOff: Int
     let swiftPtr: Int
+    /// The two Swift models, held directly for what is read every call (their page epochs).
+    private let offModel: Implementation
+    private let ptrModel: Implementation
     let fidelityPairs: [(swift: Int, c: Int, kind: Divergence.Kind)]
     /// Implementations that run each call as it comes (the first `immediateCount`), and those
     /// (the i386 worker's) that `.touched` hands whole sequences at the end instead, with the fidelity
@@ -195,6 +198,8 @@ public final class Differential {
         self.implementations = impls
         swiftOff = impls.firstIndex { $0.name == "swift-off" }!
         swiftPtr = impls.firstIndex { $0.name == "swift-ptr" }!
+        offModel = impls[swiftOff]
+        ptrModel = impls[swiftPtr]
         var pairs: [(swift: Int, c: Int, kind: Divergence.Kind)] = []
         if let c = impls.firstIndex(where: { $0.name == "c-off" }) { pairs.append((swiftOff, c, .fidelityOffset)) }
         if let c = impls.firstIndex(where: { $0.name == "c-ptr" }) { pairs.append((swiftPtr, c, .fidelityPointer)) }
@@ -479,7 +484,7 @@ public final class Differential {
 
     /// The Swift models' page epochs, OFF's and PTR's: a call that moves a page count in either (they
     /// part ways after some quirks) can have changed every reference with frags.
-    private var pageEpochs: PageEpochs { PageEpochs(off: implementations[swiftOff].pageEpoch, ptr: implementations[swiftPtr].pageEpoch) }
+    private var pageEpochs: PageEpochs { PageEpochs(off: offModel.pageEpoch, ptr: ptrModel.pageEpoch) }
 
     private struct PageEpochs: Equatable {
         var off: UInt64
@@ -504,7 +509,7 @@ public final class Differential {
             let key = keys[r]
             if key.isLive { live += 1 }
             if r == target || r == produced || key.overlaps(keyBefore) || key.overlaps(keyAfter) || key.overlaps(keyProduced)
-                || (pagesChanged && key.isLive && !ref.fragSizes(of: r).isEmpty) {
+                || (pagesChanged && key.isLive && ref.hasFrags(r)) {
                 touched.append(r)
             }
         }

@@ -191,7 +191,7 @@ public struct Generator: Sendable {
         switch op {
         case .pskb_may_pull, .__pskb_pull_tail, .pskb_pull, .pskb_trim, .skb_copy_bits, .skb_pull, .__skb_pull:
             let j = 1 + rng.below(4)
-            let sizes = frags(reference)
+            let sizes = s.nrFrags == 0 ? [] : frags(reference)
             guard !sizes.isEmpty else { return Int64(s.len) }
             return Int64(s.len &- s.dataLen) + sizes.prefix(j).reduce(Int64(0)) { $0 + Int64($1) }
         default:

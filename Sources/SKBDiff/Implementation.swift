@@ -74,13 +74,16 @@ public protocol Implementation: AnyObject {
     /// How many references can take a call, and the index of the k-th of them (0-based, in order).
     var usableCount: Int { get }
     func usableReference(_ k: Int) -> Int
-    /// The sizes of the reference's frags, in order, for the generator's boundaries and the touched
-    /// set ([] when the implementation does not say, or the reference is linear, empty or ended).
+    /// The sizes of the reference's frags, in order, for the generator's boundaries ([] when the
+    /// implementation does not say, or the reference is linear, empty or ended).
     func fragSizes(of reference: Int) -> [UInt32]
     /// Changes whenever a page is allocated or its count moves (0 when the implementation does not
     /// say): a call that changes it can have changed every reference with frags, since pskb_copy
     /// shares pages across data buffers.
     var pageEpoch: UInt64 { get }
+    /// The reference holds an sk_buff (live or frozen) with frags (false when the implementation does
+    /// not say).
+    func hasFrags(_ reference: Int) -> Bool
 }
 
 /// The data buffer and fclone pair an sk_buff belongs to, as numbers that are equal exactly when
@@ -123,6 +126,8 @@ extension Implementation {
     public func fragSizes(of reference: Int) -> [UInt32] { [] }
 
     public var pageEpoch: UInt64 { 0 }
+
+    public func hasFrags(_ reference: Int) -> Bool { false }
 }
 
 /// The pool of references (Specs/snapshot.md, "The pool"), generic over how an implementation
@@ -230,12 +235,16 @@ public final class SwiftImplementation<R: DataRepresentation>: Implementation {
     public func switchOn(_ mutation: Mutation?) { kernel.mutation = mutation }
 
     public func fragSizes(of reference: Int) -> [UInt32] {
-        // Frozen references too: a page count they see can still move.
-        guard reference >= 0, reference < pool.handles.count, let skb = pool.handles[reference] else { return [] }
+        guard let skb = pool.runnable(reference) else { return [] }
         return kernel.fragSizes(skb)
     }
 
     public var pageEpoch: UInt64 { kernel.pageEpoch }
+
+    public func hasFrags(_ reference: Int) -> Bool {
+        guard reference >= 0, reference < pool.handles.count, let skb = pool.handles[reference] else { return false }
+        return kernel.hasFrags(skb)
+    }
 
     /// The reference's frag descriptors and their pages' counts (nil: the page is no longer live),
     /// for tests and reports.

@@ -493,7 +493,7 @@ extension Kernel {
         if from.nrFrags != 0 {
             for i in 0..<Int(from.nrFrags) {
                 buffers[try shinfoBuffer(self[n])].shinfo.setFrag(i, from.frag(i))
-                try get_page(from.frag(i).page)
+                if !mutated(.pskbCopyNoGetPage) { try get_page(from.frag(i).page) }
             }
             buffers[try shinfoBuffer(self[n])].shinfo.nrFrags = from.nrFrags
         }
@@ -528,7 +528,7 @@ extension Kernel {
         guard Int64(size) >= 0, Int64(size) + shinfoSize <= Int64(buffers[Int(newBuffer)].size) else { throw .overflow }
         buffers[Int(newBuffer)].shinfoAt = Int64(size)
         buffers[Int(newBuffer)].shinfo = old
-        for i in 0..<Int(old.nrFrags) { try get_page(old.frag(i).page) }
+        if !mutated(.expandNoGetPage) { for i in 0..<Int(old.nrFrags) { try get_page(old.frag(i).page) } }
 
         try skb_release_data(skb)
 
@@ -730,7 +730,7 @@ extension Kernel {
         while i < Int(try shinfo(skb).nrFrags) {
             let b = try shinfoBuffer(self[skb])
             var frag = buffers[b].shinfo.frag(i)
-            if frag.size <= UInt32(bitPattern: eat) {
+            if mutated(.pullTailKeepsExactFrag) ? frag.size < UInt32(bitPattern: eat) : frag.size <= UInt32(bitPattern: eat) {
                 try put_page(frag.page)
                 eat = Int32(bitPattern: UInt32(bitPattern: eat) &- frag.size)
             } else {
@@ -804,7 +804,7 @@ extension Kernel {
         var drop = UInt32(bitPattern: offset) >= len
         while !drop && i < nfrags {
             let end = Int32(bitPattern: UInt32(bitPattern: offset) &+ buffers[b].shinfo.frag(i).size)
-            if UInt32(bitPattern: end) < len {
+            if mutated(.trimEndLe) ? UInt32(bitPattern: end) <= len : UInt32(bitPattern: end) < len {
                 offset = end
                 i += 1
                 continue
@@ -995,14 +995,17 @@ extension Kernel {
     func fragsDigest(_ shinfo: SharedInfo) -> UInt64 {
         let n = min(Int(shinfo.nrFrags), Int(Kernel.maxSkbFrags))
         guard n > 0 else { return 0 }
-        var records = [UInt32]()
-        records.reserveCapacity(4 * n)
-        for i in 0..<n {
-            let f = shinfo.frag(i)
-            let page = livePageIndex(f.page)
-            records += [page != nil ? f.page : ~0, f.pageOffset, f.size, page.map { UInt32(bitPattern: pages[$0].count) } ?? ~0]
+        return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 4 * n) { records in
+            for i in 0..<n {
+                let f = shinfo.frag(i)
+                let page = livePageIndex(f.page)
+                records[4 * i] = page != nil ? f.page : ~0
+                records[4 * i + 1] = f.pageOffset
+                records[4 * i + 2] = f.size
+                records[4 * i + 3] = page.map { UInt32(bitPattern: pages[$0].count) } ?? ~0
+            }
+            return PacketBytes.digest(UnsafeRawBufferPointer(records))
         }
-        return records.withUnsafeBytes { PacketBytes.digest($0) }
     }
 
     /// Of the len bytes skb_copy_bits(skb, 0, buf, len) copies, when the skb is nonlinear and that copy
@@ -1045,6 +1048,14 @@ extension Kernel {
     public func fragSizes(_ skb: SKB) -> [UInt32] {
         guard let shinfo = try? shinfo(skb) else { return [] }
         return (0..<Int(shinfo.nrFrags)).map { shinfo.frag($0).size }
+    }
+
+    /// nr_frags != 0 in the skb's shared info (where it belongs).
+    @inlinable
+    public func hasFrags(_ skb: SKB) -> Bool {
+        let s = self[skb]
+        guard s.buffer >= 0, buffers[Int(s.buffer)].live, buffers[Int(s.buffer)].shinfoAt == endOffset(s) else { return false }
+        return buffers[Int(s.buffer)].shinfo.nrFrags != 0
     }
 
     /// The frag descriptors (page id, offset, size) and each page's count, for tests and reports.

@@ -36,6 +36,10 @@ public enum Mutation: Int32, CaseIterable, Sendable {
     case expandFailureUncloned
     case setTailOffForgetsData
     case putReturnsNewTail
+    case pullTailKeepsExactFrag
+    case expandNoGetPage
+    case trimEndLe
+    case pskbCopyNoGetPage
 
     /// The catalogue id: the case name in kebab case (`putGe` is `put-ge`), as C's names are.
     public var id: String {

@@ -410,12 +410,15 @@ public enum PacketBytes {
     /// The PAGE_SIZE bytes of page `id` (Specs/paged.md): 256-byte chunks of the ramp, chunk j starting
     /// at (id * 167 + j * 89) mod 256, as skbref_fill_page in the C reference.
     public static func page(_ id: UInt32) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: 4096)
-        for j in 0..<16 {
-            let phase = id &* 167 &+ UInt32(j) &* 89
-            for k in 0..<256 { bytes[256 * j + k] = UInt8(truncatingIfNeeded: phase &+ UInt32(k)) }
+        [UInt8](unsafeUninitializedCapacity: 4096) { bytes, count in
+            ramp.withUnsafeBufferPointer { r in
+                for j in 0..<16 {
+                    let phase = Int(UInt8(truncatingIfNeeded: id &* 167 &+ UInt32(j) &* 89))
+                    for k in 0..<256 { bytes[256 * j + k] = r[phase + k] }
+                }
+            }
+            count = 4096
         }
-        return bytes
     }
 
     /// 0, 1, ..., 255, 0, 1, ...: a pattern is a ramp, copied 256 bytes at a time.

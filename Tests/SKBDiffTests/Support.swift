@@ -25,6 +25,7 @@ class Forwarding: Implementation {
     var liveAllocations: Int { inner.liveAllocations }
     func fragSizes(of reference: Int) -> [UInt32] { inner.fragSizes(of: reference) }
     var pageEpoch: UInt64 { inner.pageEpoch }
+    func hasFrags(_ reference: Int) -> Bool { inner.hasFrags(reference) }
     func run(_ call: Call, pattern: UInt32) -> Outcome? { inner.run(call, pattern: pattern) }
 }
 
