@@ -243,6 +243,14 @@ void *skbref_world_alloc(struct skbref_world *w, size_t size)
     return p ? skbref_world_track(w, p, size, 0) : NULL;
 }
 
+void *skbref_world_alloc_unzeroed(struct skbref_world *w, size_t size)
+{
+    if (!skbref_world_reserve(w))
+        return NULL;
+    unsigned char *p = malloc(size ? size : 1);
+    return p ? skbref_world_track(w, p, size, 0) : NULL;
+}
+
 void *skbref_world_arena_alloc(struct skbref_world *w, size_t size)
 {
     /* Placed at the previous object's start plus its size rounded up to 64 (Specs/snapshot.md). */

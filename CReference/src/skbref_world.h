@@ -108,6 +108,9 @@ struct skbref_world {
 
 /* A zero-filled calloc'd block of size bytes (sk_buff heads and fclone pairs), or NULL. */
 SKBREF_HIDDEN void *skbref_world_alloc(struct skbref_world *w, size_t size);
+/* The same without zeroing, for a block whose every byte is written before it is read (a page's
+ * content, the skb_copy_bits operation's buffer). */
+SKBREF_HIDDEN void *skbref_world_alloc_unzeroed(struct skbref_world *w, size_t size);
 /* A zero-filled data object of size bytes from the arena, or NULL once the arena is used up. */
 SKBREF_HIDDEN void *skbref_world_arena_alloc(struct skbref_world *w, size_t size);
 /* Frees the block starting at p; returns 0, or -1 when no tracked block starts at p. */

@@ -432,7 +432,7 @@ static struct page *alloc_page(gfp_t flags, uint32_t id)
     (void)flags;
     if (skbref_allocation_fails())
         return NULL;
-    page = skbref_world_alloc(skbref_current, sizeof(*page));
+    page = skbref_world_alloc_unzeroed(skbref_current, sizeof(*page)); /* every field is set below */
     if (!page)
         return NULL;
     page->id = id;
@@ -1736,7 +1736,8 @@ static void skbref_run(const struct skbref_call *call, struct skbref_result *r)
         /* Into a caller's buffer of len bytes (SKBREF_COPY_BITS_MAX when len is negative or larger):
          * the result is the digest of the bytes copied, shifted right by 2 (never negative). */
         size_t size = i1 >= 0 && i1 <= SKBREF_COPY_BITS_MAX ? (size_t)i1 : SKBREF_COPY_BITS_MAX;
-        unsigned char *buf = skbref_world_alloc(skbref_current, size);
+        /* only the bytes copied are read, and only when all len of them were */
+        unsigned char *buf = skbref_world_alloc_unzeroed(skbref_current, size);
         BUG_ON(!buf, SKBREF_BUG_BAD_FREE); /* harness: out of memory */
         struct skb_window w = {(uintptr_t)buf, (uintptr_t)buf, (uintptr_t)buf + size};
         int err = skb_copy_bits(skb, i0, buf, i1, w);

@@ -932,10 +932,9 @@ extension Kernel {
     public func state(_ skb: SKB) -> SKBState {
         let i = Int(skb.index)
         let b = Int(slots[i].skb.buffer)
-        // Page counts matter to an skb with frags only.
-        let key = b >= 0 ? StateKey(stamp: slots[i].stamp, version: buffers[b].version, meta: buffers[b].meta,
-                                    pages: buffers[b].shinfo.nrFrags != 0 ? pageEpoch : 0)
-                         : StateKey(stamp: slots[i].stamp, version: 0, meta: 0, pages: 0)
+        // Pages change seldom: any change retakes every snapshot (only those with frags would differ).
+        let key = b >= 0 ? StateKey(stamp: slots[i].stamp, version: buffers[b].version, meta: buffers[b].meta, pages: pageEpoch)
+                         : StateKey(stamp: slots[i].stamp, version: 0, meta: 0, pages: pageEpoch)
         if slots[i].memoKey == key, let memo = slots[i].memo { return memo }
         let state = computeState(skb)
         slots[i].memo = state
