@@ -282,6 +282,15 @@ struct skbref_state {
 /* No byte of the struct is padding, so the Swift model's SKBState is the same bytes (bit copy, memcmp). */
 _Static_assert(sizeof(struct skbref_state) == 128, "struct skbref_state mirrors the Swift SKBState, 128 bytes");
 
+/* One frag as the snapshot's frags digest sees it (Specs/paged.md): the page's id, the frag's
+ * page_offset and size, the page's count; id and count 0xFFFFFFFF for a page no longer live. */
+struct skbref_frag_state {
+    uint32_t page;
+    uint32_t page_offset;
+    uint32_t size;
+    uint32_t count;
+};
+
 /* One field of a struct as the compiler laid it out (bit_width 0: not a bit-field). */
 struct skbref_field {
     const char *name;
@@ -323,6 +332,8 @@ struct skbref_variant {
     uint32_t alignof_sk_buff;
     void (*apply)(struct skbref_world *w, const struct skbref_call *call, struct skbref_result *result);
     void (*state)(struct skbref_world *w, const void *skb, struct skbref_state *out);
+    /* The skb's frags (at most MAX_SKB_FRAGS records into out), for reports; returns how many. */
+    uint32_t (*frags)(struct skbref_world *w, const void *skb, struct skbref_frag_state *out);
     const struct skbref_field *sk_buff_fields;
     uint32_t sk_buff_field_count;
     const struct skbref_field *shinfo_fields;

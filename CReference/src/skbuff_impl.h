@@ -1846,29 +1846,38 @@ static void skbref_shinfo_state(struct skbref_block *buf, int64_t end, struct sk
  * there are none; packet_digest over the len bytes skb_copy_bits(skb, 0, buf, len) copies, when the skb
  * is nonlinear and that copy stays inside the head and the live pages, else 0.
  */
+/* The first n frags of the shared info at end in buf (inside it), their pages when live, and their
+ * records as the frags digest takes them. */
+static void skbref_frag_records(struct skbref_world *w, struct skbref_block *buf, int64_t end, size_t n,
+                                skb_frag_t *frags, struct page **pages, struct skbref_frag_state *rec)
+{
+    size_t at = (size_t)end + offsetof(struct skb_shared_info, frags);
+    skbref_world_touch(buf, at, n * sizeof(skb_frag_t), 0);
+    memcpy(frags, buf->p + at, n * sizeof(skb_frag_t));
+    for (size_t i = 0; i < n; i++) {
+        const struct skbref_block *b = skbref_world_block(w, (uintptr_t)frags[i].page);
+        pages[i] = b && b->size == sizeof(struct page) ? frags[i].page : NULL;
+        rec[i].page = pages[i] ? pages[i]->id : 0xFFFFFFFFu;
+        rec[i].page_offset = frags[i].page_offset;
+        rec[i].size = frags[i].size;
+        rec[i].count = pages[i] ? (uint32_t)pages[i]->count : 0xFFFFFFFFu;
+    }
+}
+
 static void skbref_frags_state(struct skbref_world *w, const struct sk_buff *skb, struct skbref_block *buf,
                                struct skbref_state *out)
 {
-    uint32_t rec[4 * MAX_SKB_FRAGS];
+    struct skbref_frag_state rec[MAX_SKB_FRAGS];
     skb_frag_t frags[MAX_SKB_FRAGS];
     size_t n = out->nr_frags < MAX_SKB_FRAGS ? out->nr_frags : MAX_SKB_FRAGS;
     struct page *pages[MAX_SKB_FRAGS];
 
+    _Static_assert(sizeof(struct skbref_frag_state) == 16, "a frag record is four u32");
     out->frags_digest = 0;
     out->packet_digest = 0;
     if (n) {
-        size_t at = (size_t)out->end + offsetof(struct skb_shared_info, frags);
-        skbref_world_touch(buf, at, n * sizeof(skb_frag_t), 0);
-        memcpy(frags, buf->p + at, n * sizeof(skb_frag_t));
-        for (size_t i = 0; i < n; i++) {
-            const struct skbref_block *b = skbref_world_block(w, (uintptr_t)frags[i].page);
-            pages[i] = b && b->size == sizeof(struct page) ? frags[i].page : NULL;
-            rec[4 * i] = pages[i] ? pages[i]->id : 0xFFFFFFFFu;
-            rec[4 * i + 1] = frags[i].page_offset;
-            rec[4 * i + 2] = frags[i].size;
-            rec[4 * i + 3] = pages[i] ? (uint32_t)pages[i]->count : 0xFFFFFFFFu;
-        }
-        out->frags_digest = skbref_digest((const unsigned char *)rec, 16 * n);
+        skbref_frag_records(w, buf, out->end, n, frags, pages, rec);
+        out->frags_digest = skbref_digest((const unsigned char *)rec, sizeof(rec[0]) * n);
     }
     if (!skb->data_len || skb->data_len > skb->len)
         return;
@@ -1980,6 +1989,23 @@ static void skbref_state(struct skbref_world *w, const void *p, struct skbref_st
     memcpy(m->raw, skb, sizeof(*skb));
 }
 
+/* The variant's frags: the records of the skb's nr_frags frags, for reports. */
+static uint32_t skbref_frags(struct skbref_world *w, const void *p, struct skbref_frag_state *out)
+{
+    const struct sk_buff *skb = p;
+    struct skbref_state st;
+    skb_frag_t frags[MAX_SKB_FRAGS];
+    struct page *pages[MAX_SKB_FRAGS];
+
+    skbref_state(w, p, &st);
+    size_t n = st.nr_frags < MAX_SKB_FRAGS ? st.nr_frags : MAX_SKB_FRAGS;
+    size_t index = skbref_world_index(w, (uintptr_t)skb->head);
+    if (!n || index == w->nblocks) /* nr_frags is 0 unless the shared info lies in the block at head */
+        return 0;
+    skbref_frag_records(w, &w->blocks[index], st.end, n, frags, pages, out);
+    return (uint32_t)n;
+}
+
 /*
  * Field tables, in declaration order. Bit-field positions are constants for a little-endian ABI
  * (allocated from bit 0 of the byte after priority; the static assertions pin those bytes), checked
@@ -2089,6 +2115,7 @@ const struct skbref_variant SKBREF_SYM(skbref_variant) = {
     .alignof_sk_buff = (uint32_t)alignof(struct sk_buff),
     .apply = skbref_apply,
     .state = skbref_state,
+    .frags = skbref_frags,
     .sk_buff_fields = skbref_sk_buff_fields,
     .sk_buff_field_count = (uint32_t)(sizeof(skbref_sk_buff_fields) / sizeof(skbref_sk_buff_fields[0])),
     .shinfo_fields = skbref_shinfo_fields,

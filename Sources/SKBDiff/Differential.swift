@@ -29,6 +29,9 @@ public struct Divergence: Sendable {
         public var representation: RepresentationKind
         public var outcome: Outcome?
         public var references: [ReferenceState]
+        /// The frags of the references that have them, where the implementation can tell (the
+        /// snapshot holds only their digest), for the report.
+        public var frags: [Int: [FragDescriptor]] = [:]
     }
 
     public var kind: Kind
@@ -37,6 +40,26 @@ public struct Divergence: Sendable {
     public var call: Call
     public var differences: [FieldDifference]
     public var views: [View]
+}
+
+/// One frag as a report shows it: the page's id, the frag's range in the page, the page's count (nil:
+/// the page is no longer live).
+public struct FragDescriptor: Hashable, Sendable, CustomStringConvertible {
+    public var page: UInt32
+    public var offset: UInt32
+    public var size: UInt32
+    public var count: Int32?
+
+    public init(page: UInt32, offset: UInt32, size: UInt32, count: Int32?) {
+        self.page = page
+        self.offset = offset
+        self.size = size
+        self.count = count
+    }
+
+    public var description: String {
+        "page \(page) [\(offset), \(UInt64(offset) + UInt64(size))) " + (count.map { "count \($0)" } ?? "freed")
+    }
 }
 
 /// What running one sequence found.
@@ -394,8 +417,14 @@ public final class Differential {
     }
 
     private func currentViews() -> [Divergence.View] {
-        implementations.indices.map { Divergence.View(name: implementations[$0].name, representation: implementations[$0].representation,
-                            outcome: outcomes[$0], references: views[$0]) }
+        implementations.indices.map { i in
+            var view = Divergence.View(name: implementations[i].name, representation: implementations[i].representation,
+                                       outcome: outcomes[i], references: views[i])
+            for r in views[i] where r.state.nrFrags != 0 {
+                if let frags = implementations[i].fragDescriptors(of: r.reference) { view.frags[r.reference] = frags }
+            }
+            return view
+        }
     }
 
     // MARK: Touched comparison

@@ -84,6 +84,8 @@ public protocol Implementation: AnyObject {
     /// The reference holds an sk_buff (live or frozen) with frags (false when the implementation does
     /// not say).
     func hasFrags(_ reference: Int) -> Bool
+    /// The reference's frags for a report (nil when the implementation cannot tell).
+    func fragDescriptors(of reference: Int) -> [FragDescriptor]?
 }
 
 /// The data buffer and fclone pair an sk_buff belongs to, as numbers that are equal exactly when
@@ -128,6 +130,8 @@ extension Implementation {
     public var pageEpoch: UInt64 { 0 }
 
     public func hasFrags(_ reference: Int) -> Bool { false }
+
+    public func fragDescriptors(of reference: Int) -> [FragDescriptor]? { nil }
 }
 
 /// The pool of references (Specs/snapshot.md, "The pool"), generic over how an implementation
@@ -251,6 +255,10 @@ public final class SwiftImplementation<R: DataRepresentation>: Implementation {
     public func frags(of reference: Int) -> [(frag: SkbFrag, count: Int32?)] {
         guard reference >= 0, reference < pool.handles.count, let skb = pool.handles[reference] else { return [] }
         return kernel.frags(skb)
+    }
+
+    public func fragDescriptors(of reference: Int) -> [FragDescriptor]? {
+        frags(of: reference).map { FragDescriptor(page: $0.frag.page, offset: $0.frag.pageOffset, size: $0.frag.size, count: $0.count) }
     }
 
     public var liveAllocations: Int {
@@ -495,6 +503,16 @@ public final class CImplementation: Implementation {
     }
     /// Where the data arena starts, for tests.
     public var arenaBase: UInt { skbref_world_arena_base(world) }
+
+    public func fragDescriptors(of reference: Int) -> [FragDescriptor]? {
+        guard reference >= 0, reference < pool.handles.count, let h = pool.handles[reference] else { return [] }
+        var records = [skbref_frag_state](repeating: skbref_frag_state(), count: Int(MAX_SKB_FRAGS))
+        let n = Int(variant.frags!(world, h, &records))
+        return records.prefix(n).map {
+            FragDescriptor(page: $0.page, offset: $0.page_offset, size: $0.size,
+                           count: $0.page == 0xFFFF_FFFF ? nil : Int32(bitPattern: $0.count))
+        }
+    }
 
     public func reset() {
         skbref_world_reset(world)

@@ -35,6 +35,11 @@ public enum Report {
                 let values = states.map { $0.map { $0.state.fields[fi].value } ?? "-" }
                 rows.append([marked.contains("\(r)/\(f)") ? "*" : "", "  " + f] + values)
             }
+            // The frags behind the digest, where an implementation can tell.
+            let frags = d.views.map { $0.frags[r] }
+            for k in 0..<(frags.map { $0?.count ?? 0 }.max() ?? 0) {
+                rows.append(["", "    frag \(k)"] + frags.map { f in f.flatMap { k < $0.count ? $0[k].description : nil } ?? "-" })
+            }
         }
         let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
         return rows.map { row in

@@ -180,6 +180,25 @@ struct PagedTests {
     }
 }
 
+/// A divergence in the frags digest is shown frag by frag.
+@Suite("Paged data in reports")
+struct PagedReportTests {
+    @Test("a page count one side forgot shows in the frag rows of the report")
+    func fragRowsInTheReport() throws {
+        // pskb_copy without get_page on the Swift side: the Swift pages stay at count 1, C's go to 2.
+        let d = Differential(target: Target())
+        d.switchOn(Mutant(.pskbCopyNoGetPage, .swift))
+        let steps = calls(PagedTests.start + "pskb_copy skb0")
+        let failure = try #require(d.run(steps).failure)
+        #expect(failure.kind == .fidelityOffset && failure.step == 5)
+        #expect(failure.differences.contains { $0.field == "frags" })
+        let text = Report.divergence(failure, calls: steps)
+        #expect(text.contains("frag 0") && text.contains("frag 1"))
+        #expect(text.contains("page 4 [0, 100) count 1") && text.contains("page 4 [0, 100) count 2"))
+        #expect(text.contains("page 5 [50, 250) count 2"))
+    }
+}
+
 /// The Swift model's view of a reference's frags, which the tests read.
 protocol SwiftFrags { func frags(of reference: Int) -> [(frag: SkbFrag, count: Int32?)] }
 extension SwiftImplementation: SwiftFrags {}
