@@ -53,7 +53,8 @@ public struct Generator: Sendable {
     static func weight(_ op: Operation) -> Int {
         switch op {
         case .skb_put, .skb_push, .skb_reserve: return 6
-        case .skb_pull, .pskb_expand_head, .skb_clone, .kfree_skb, .alloc_skb, .add_frag: return 4
+        case .skb_pull, .pskb_expand_head, .skb_clone, .kfree_skb, .alloc_skb: return 4
+        case .add_frag: return 3
         case .__skb_put, .__skb_push, .__skb_pull, .skb_trim, .skb_copy, .pskb_copy, .skb_realloc_headroom,
              .skb_copy_expand, .skb_cow, .skb_cow_head, .skb_pad, .skb_padto, .skb_unshare, .skb_share_check,
              .skb_get, .skb_header_release, .alloc_skb_fclone, .dev_alloc_skb, .skb_set_tail_pointer,
@@ -165,6 +166,14 @@ public struct Generator: Sendable {
 
     /// A follow-up of `previous` (see `followUps`), or nil for a free draw.
     private func followUp(_ rng: inout SplitMix64, _ impl: Implementation, _ previous: Call) -> Call? {
+        // A driver fills frags[] in a loop: after the first frag, often another; from the second on,
+        // most of the time, up to MAX_SKB_FRAGS and past it (-EMSGSIZE).
+        if previous.op == .add_frag, case let n = impl.fragSizes(of: previous.target).count, n >= 1, rng.chance(n >= 2 ? 92 : 40) {
+            var r = ReferenceState.zero
+            if impl.state(of: previous.target, into: &r) {
+                return arguments(.add_frag, previous.target, r.state, impl.fragSizes(of:), &rng)
+            }
+        }
         let options = Generator.followUps[previous.op.rawValue]
         guard !options.isEmpty, rng.chance(30) else { return nil }
         let (op, onProduced) = options[rng.below(options.count)]

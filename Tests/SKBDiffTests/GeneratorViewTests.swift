@@ -108,3 +108,35 @@ struct GeneratorViewTests {
         #expect(fits[-1, default: 0] > total / 20 && fits[0, default: 0] > total / 20 && fits[1, default: 0] > total / 20, "\(fits) of \(total)")
     }
 }
+
+@Suite("The generator and paged data")
+struct GeneratorPagedTests {
+    /// Over a campaign's worth of sequences on the Swift model, frags are added to many skbs, and
+    /// frags[] is filled up: add_frag meets MAX_SKB_FRAGS (-EMSGSIZE) now and then.
+    @Test func framesGetFragsUpToMaxSkbFrags() {
+        let generator = Generator(target: Target(), maxOps: 32)
+        let impl = SwiftImplementation<OffsetRepresentation>(target: Target())
+        var added = 0, full = 0, nonlinear = 0, most = 0
+        for i in 0..<3000 as Range<UInt64> {
+            impl.reset()
+            var rng = SplitMix64(seed: 1, iteration: i)
+            var previous: Call?
+            var sawNonlinear = false
+            for k in 0..<generator.length(&rng) {
+                let call = generator.next(&rng, from: impl, after: previous)
+                let outcome = impl.run(call, pattern: UInt32(k))
+                if call.op == .add_frag && outcome == .ok(0) {
+                    added += 1
+                    most = max(most, impl.fragSizes(of: call.target).count)
+                }
+                if call.op == .add_frag && outcome == .error(-90) { full += 1 }
+                if call.op == .add_frag && call.arg1 != 0 && outcome == .ok(0) { sawNonlinear = true }
+                previous = call
+            }
+            if sawNonlinear { nonlinear += 1 }
+        }
+        #expect(added > 1000)
+        #expect(full > 0 && most == 18, "no skb reached MAX_SKB_FRAGS: at most \(most) frags")
+        #expect(nonlinear > 300 && nonlinear < 2000, "a fair share of sequences has a nonlinear skb: \(nonlinear) of 3000")
+    }
+}
