@@ -409,12 +409,14 @@ public enum PacketBytes {
 
     /// The PAGE_SIZE bytes of page `id` (Specs/paged.md): 256-byte chunks of the ramp, chunk j starting
     /// at (id * 167 + j * 89) mod 256, as skbref_fill_page in the C reference.
-    public static func page(_ id: UInt32) -> [UInt8] {
+    /// Inlinable, and a block copy per chunk: SKBuff itself is built without optimisation in debug
+    /// builds, where a loop per byte here cost the debug campaign most of its time.
+    @inlinable public static func page(_ id: UInt32) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: 4096) { bytes, count in
-            ramp.withUnsafeBufferPointer { r in
+            ramp.withUnsafeBytes { r in
                 for j in 0..<16 {
                     let phase = Int(UInt8(truncatingIfNeeded: id &* 167 &+ UInt32(j) &* 89))
-                    for k in 0..<256 { bytes[256 * j + k] = r[phase + k] }
+                    UnsafeMutableRawPointer(bytes.baseAddress! + 256 * j).copyMemory(from: r.baseAddress! + phase, byteCount: 256)
                 }
             }
             count = 4096
