@@ -54,7 +54,11 @@ public enum Diagram {
                 }
             }
             if s.data >= 0 && s.data <= s.end { sizes.append("headroom \(s.data)") }
-            if s.data <= s.tail && s.tail <= s.end { sizes.append("data \(s.tail - s.data)"); sizes.append("tailroom \(s.end - s.tail)") }
+            if s.data <= s.tail && s.tail <= s.end {
+                sizes.append("data \(s.tail - s.data)")
+                // skb_tailroom is 0 on a nonlinear skb, whatever the gap.
+                sizes.append(s.dataLen == 0 ? "tailroom \(s.end - s.tail)" : "tailroom 0 (nonlinear; end - tail \(s.end - s.tail))")
+            }
             sizes.append("shared info \(shinfo)")
         }
     }
@@ -133,7 +137,7 @@ public enum Diagram {
 
     /// One replay step: the call and its outcome, then each live reference as the Swift OFF model
     /// sees it, and again as PTR sees it where that differs (a quirk; C agrees with Swift, or replay
-    /// reports a divergence).
+    /// reports a divergence). A nonlinear skb's paged data is listed under its bar, frag by frag.
     public static func step(_ index: Int, _ call: Call, _ views: [Divergence.View], shinfo: (RepresentationKind) -> Int64,
                             colour: Bool, width: Int = 80) -> String {
         let off = views.first { $0.name == "swift-off" } ?? views[0]
@@ -144,6 +148,9 @@ public enum Diagram {
         for r in off.references {
             let differing = ptrDiffering(r, ptr)
             out += text(r, shinfo: shinfo(.offset), label: differing == nil ? nil : "OFF", colour: colour, width: width) + "\n"
+            for (k, frag) in (off.frags[r.reference] ?? []).enumerated() {
+                out += "  frag \(k): \(frag)" + (k == 0 ? "    (data_len \(r.state.dataLen), headlen \(r.state.len &- r.state.dataLen))" : "") + "\n"
+            }
             if let differing { out += text(differing, shinfo: shinfo(.pointer), label: "PTR", colour: colour, width: width) + "\n" }
         }
         return out

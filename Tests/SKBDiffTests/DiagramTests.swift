@@ -23,7 +23,7 @@ struct DiagramTests {
         return out
     }
 
-    @Test(arguments: ["book-tcp-ip", "put-wrap", "offset-out-of-range", "header-cloned-quirk10"])
+    @Test(arguments: ["book-tcp-ip", "put-wrap", "offset-out-of-range", "header-cloned-quirk10", "paged-pull-across-boundary"])
     func matchesItsGolden(_ seedName: String) throws {
         let text = try drawn(seedName)
         let golden = DiagramTests.goldens.appendingPathComponent("\(seedName).txt")
