@@ -234,21 +234,23 @@ static void *skbref_world_track(struct skbref_world *w, unsigned char *p, size_t
     return p;
 }
 
-void *skbref_world_alloc(struct skbref_world *w, size_t size)
+static void *skbref_world_alloc_block(struct skbref_world *w, size_t size, int zeroed)
 {
     if (!skbref_world_reserve(w))
         return NULL;
     /* At least one byte, so that every block has its own address. */
-    unsigned char *p = calloc(1, size ? size : 1);
+    unsigned char *p = zeroed ? calloc(1, size ? size : 1) : malloc(size ? size : 1);
     return p ? skbref_world_track(w, p, size, 0) : NULL;
+}
+
+void *skbref_world_alloc(struct skbref_world *w, size_t size)
+{
+    return skbref_world_alloc_block(w, size, 1);
 }
 
 void *skbref_world_alloc_unzeroed(struct skbref_world *w, size_t size)
 {
-    if (!skbref_world_reserve(w))
-        return NULL;
-    unsigned char *p = malloc(size ? size : 1);
-    return p ? skbref_world_track(w, p, size, 0) : NULL;
+    return skbref_world_alloc_block(w, size, 0);
 }
 
 void *skbref_world_arena_alloc(struct skbref_world *w, size_t size)

@@ -457,8 +457,8 @@ static void put_page(struct page *page)
         skbref_world_free(skbref_current, page);
 }
 
-/* The bytes [page_offset + from, + n) of a frag's page, checked against the page: what kmap_skb_frag
- * gives the copy loops. */
+/* The window a frag's page can be read in: its PAGE_SIZE bytes (what kmap_skb_frag maps for the copy
+ * loops), after checking the page is live. */
 static struct skb_window skbref_frag_window(const skb_frag_t *frag)
 {
     struct page *page = skbref_page(frag->page);

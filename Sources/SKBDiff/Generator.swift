@@ -100,7 +100,7 @@ public struct Generator: Sendable {
     /// (`followUps`).
     public func next(_ rng: inout SplitMix64, from impl: Implementation, after previous: Call? = nil) -> Call {
         if let previous, let call = followUp(&rng, impl, previous) { return call }
-        return next(&rng, usable: impl.usableCount, frags: impl.fragSizes(of:)) { k in
+        return next(&rng, usable: impl.usableCount, frags: Generator.fragSizes(impl)) { k in
             var r = ReferenceState.zero
             _ = impl.state(of: impl.usableReference(k), into: &r)
             return r
@@ -131,6 +131,11 @@ public struct Generator: Sendable {
         let a0 = kinds.count > 0 ? fit(argument(op, 0, s, boundary, 0, &rng), kinds[0]) : 0
         let a1 = kinds.count > 1 ? fit(argument(op, 1, s, boundary, a0, &rng), kinds[1]) : 0
         return Call(op, target: reference, arg0: a0, arg1: a1)
+    }
+
+    /// A reference's frag sizes as the implementation sees them ([] when it cannot tell).
+    static func fragSizes(_ impl: Implementation) -> (Int) -> [UInt32] {
+        { impl.fragDescriptors(of: $0)?.map(\.size) ?? [] }
     }
 
     private static let allocators: [Operation] = [.alloc_skb, .alloc_skb_fclone, .dev_alloc_skb, .alloc_skb_from_cache]
@@ -168,10 +173,10 @@ public struct Generator: Sendable {
     private func followUp(_ rng: inout SplitMix64, _ impl: Implementation, _ previous: Call) -> Call? {
         // A driver fills frags[] in a loop: after the first frag, often another; from the second on,
         // most of the time, up to MAX_SKB_FRAGS and past it (-EMSGSIZE).
-        if previous.op == .add_frag, case let n = impl.fragSizes(of: previous.target).count, n >= 1, rng.chance(n >= 2 ? 92 : 40) {
+        if previous.op == .add_frag, case let n = Generator.fragSizes(impl)(previous.target).count, n >= 1, rng.chance(n >= 2 ? 92 : 40) {
             var r = ReferenceState.zero
             if impl.state(of: previous.target, into: &r) {
-                return arguments(.add_frag, previous.target, r.state, impl.fragSizes(of:), &rng)
+                return arguments(.add_frag, previous.target, r.state, Generator.fragSizes(impl), &rng)
             }
         }
         let options = Generator.followUps[previous.op.rawValue]
@@ -189,7 +194,7 @@ public struct Generator: Sendable {
         }
         var r = ReferenceState.zero
         guard reference >= 0, impl.isRunnable(reference), impl.state(of: reference, into: &r) else { return nil }
-        return arguments(op, reference, r.state, impl.fragSizes(of:), &rng)
+        return arguments(op, reference, r.state, Generator.fragSizes(impl), &rng)
     }
 
     /// For the paged helpers: the offset from data where the frags up to the j-th end (j drawn from 1

@@ -74,9 +74,6 @@ public protocol Implementation: AnyObject {
     /// How many references can take a call, and the index of the k-th of them (0-based, in order).
     var usableCount: Int { get }
     func usableReference(_ k: Int) -> Int
-    /// The sizes of the reference's frags, in order, for the generator's boundaries ([] when the
-    /// implementation does not say, or the reference is linear, empty or ended).
-    func fragSizes(of reference: Int) -> [UInt32]
     /// Changes whenever a page is allocated or its count moves (0 when the implementation does not
     /// say): a call that changes it can have changed every reference with frags, since pskb_copy
     /// shares pages across data buffers.
@@ -84,7 +81,8 @@ public protocol Implementation: AnyObject {
     /// The reference holds an sk_buff (live or frozen) with frags (false when the implementation does
     /// not say).
     func hasFrags(_ reference: Int) -> Bool
-    /// The reference's frags for a report (nil when the implementation cannot tell).
+    /// The reference's frags, for reports and the generator's boundaries (nil when the implementation
+    /// cannot tell; [] for a linear, empty or ended reference).
     func fragDescriptors(of reference: Int) -> [FragDescriptor]?
 }
 
@@ -124,8 +122,6 @@ extension Implementation {
     public func sharingKeys(into keys: UnsafeMutablePointer<SharingKey>) {
         for r in 0..<referenceCount { keys[r] = sharing(r) }
     }
-
-    public func fragSizes(of reference: Int) -> [UInt32] { [] }
 
     public var pageEpoch: UInt64 { 0 }
 
@@ -238,11 +234,6 @@ public final class SwiftImplementation<R: DataRepresentation>: Implementation {
 
     public func switchOn(_ mutation: Mutation?) { kernel.mutation = mutation }
 
-    public func fragSizes(of reference: Int) -> [UInt32] {
-        guard let skb = pool.runnable(reference) else { return [] }
-        return kernel.fragSizes(skb)
-    }
-
     public var pageEpoch: UInt64 { kernel.pageEpoch }
 
     public func hasFrags(_ reference: Int) -> Bool {
@@ -250,15 +241,9 @@ public final class SwiftImplementation<R: DataRepresentation>: Implementation {
         return kernel.hasFrags(skb)
     }
 
-    /// The reference's frag descriptors and their pages' counts (nil: the page is no longer live),
-    /// for tests and reports.
-    public func frags(of reference: Int) -> [(frag: SkbFrag, count: Int32?)] {
-        guard reference >= 0, reference < pool.handles.count, let skb = pool.handles[reference] else { return [] }
-        return kernel.frags(skb)
-    }
-
     public func fragDescriptors(of reference: Int) -> [FragDescriptor]? {
-        frags(of: reference).map { FragDescriptor(page: $0.frag.page, offset: $0.frag.pageOffset, size: $0.frag.size, count: $0.count) }
+        guard reference >= 0, reference < pool.handles.count, let skb = pool.handles[reference] else { return [] }
+        return kernel.frags(skb).map { FragDescriptor(page: $0.frag.page, offset: $0.frag.pageOffset, size: $0.frag.size, count: $0.count) }
     }
 
     public var liveAllocations: Int {

@@ -28,11 +28,14 @@ public struct Quirk: Hashable, Sendable {
         explanation: "data or tail below head or 2 GiB or more past it (negative offsets, over-pulls): an unsigned int offset wraps at 2^32 where a pointer does not, so tail, skb_put's check and copies differ",
         endsComparison: true)
 
-    /// The helpers that allocate a copy and skb_put it by the original's len.
-    static func copiesByLen(_ op: Operation) -> Bool {
+    /// For the helpers that allocate a copy and skb_put it, the length they put by, given the
+    /// original's state: len, or headlen (len - data_len) for pskb_copy, which copies the head only
+    /// (skb_realloc_headroom's copy). nil for every other helper.
+    static func copyPutLength(_ op: Operation, _ t: SKBState) -> UInt32? {
         switch op {
-        case .skb_copy, .pskb_copy, .skb_copy_expand, .skb_realloc_headroom, .skb_unshare: return true
-        default: return false
+        case .skb_copy, .skb_copy_expand, .skb_unshare: return t.len
+        case .pskb_copy, .skb_realloc_headroom: return t.len &- t.dataLen
+        default: return nil
         }
     }
 
@@ -175,13 +178,9 @@ struct RepresentationComparator {
         if let t, call.op == .skb_put || call.op == .__skb_put, tailArithmeticWraps(t.tail, UInt32(truncatingIfNeeded: call.arg0)) {
             return .putWrap
         }
-        // The copies skb_put their new skb by len: a len wrapped by an over-pull (quirk 7), or set that
-        // large by __skb_trim, wraps there.
-        if let t, Quirk.copiesByLen(call.op), Int64(t.len) >= wrapBound { return .putWrap }
-        // pskb_copy (skb_realloc_headroom's copy) puts by headlen, which wraps when data_len > len.
-        if let t, call.op == .pskb_copy || call.op == .skb_realloc_headroom, Int64(t.len &- t.dataLen) >= wrapBound {
-            return .putWrap
-        }
+        // The copies skb_put their new skb by len (pskb_copy by headlen): a len wrapped by an over-pull
+        // (quirk 7) or set that large by __skb_trim, or a headlen wrapped by data_len > len, wraps there.
+        if let t, let put = Quirk.copyPutLength(call.op, t), Int64(put) >= wrapBound { return .putWrap }
         if let t, outOfRange(t) { return .offsetOutOfRange }
         if call.op == .skb_copy_expand && (call.arg0 < 0 || call.arg0 >= wrapBound) { return .offsetOutOfRange }
         for d in differing {

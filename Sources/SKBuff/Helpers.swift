@@ -428,15 +428,16 @@ extension Kernel {
         if copy > 0 {
             if copy > len { copy = len }
             let from = arch.signedDifference((s.data &+ UInt64(bitPattern: Int64(offset))) & mask, s.head)
-            try copyBits(to: to, from: .head(s.buffer, from, limit: endOffset(s)), count: UInt64(bitPattern: Int64(copy)) & mask)
+            try copyBytes(to: to, from: .buffer(s.buffer, from, limit: endOffset(s)), count: UInt64(bitPattern: Int64(copy)) & mask)
             len &-= copy
             if len == 0 { return 0 }
             offset &+= copy
             to = to.advanced(by: copy)
         }
-        var i = 0
-        while i < Int(try shinfo(skb).nrFrags) {
-            let frag = try shinfo(skb).frag(i)
+        // The frags (the copies above write below end, never into the shared info).
+        let shinfo = try shinfo(skb)
+        for i in 0..<Int(shinfo.nrFrags) {
+            let frag = shinfo.frag(i)
             // BUG_TRAP(start <= offset + len) only warns.
             let end = Int32(truncatingIfNeeded: UInt32(bitPattern: start) &+ frag.size)
             copy = end &- offset
@@ -444,14 +445,13 @@ extension Kernel {
                 let page = try livePage(frag.page)
                 if copy > len { copy = len }
                 let at = Int64(frag.pageOffset) + Int64(offset &- start)
-                try copyBits(to: to, from: .page(page, at), count: UInt64(bitPattern: Int64(copy)) & mask)
+                try copyBytes(to: to, from: .page(page, at), count: UInt64(bitPattern: Int64(copy)) & mask)
                 len &-= copy
                 if len == 0 { return 0 }
                 offset &+= copy
                 to = to.advanced(by: copy)
             }
             start = end
-            i += 1
         }
         if len == 0 { return 0 }
         return Kernel.EFAULT
@@ -467,7 +467,9 @@ extension Kernel {
         skb_reserve(n, headerlen)
         _ = try skb_put(n, s.len)
         let len = Int32(truncatingIfNeeded: UInt32(bitPattern: headerlen) &+ s.len)
-        if try skb_copy_bits(skb, 0 &- headerlen, to: .skb(n, 0), len) != 0 { throw .bug(.copyBits) }
+        if try skb_copy_bits(skb, 0 &- headerlen, to: .buffer(self[n].buffer, 0, limit: endOffset(self[n])), len) != 0 {
+            throw .bug(.copyBits)
+        }
         try copy_skb_header(n, skb)
         return n
     }
@@ -482,7 +484,7 @@ extension Kernel {
         skb_reserve(n, Int32(truncatingIfNeeded: s.data &- s.head))
         _ = try skb_put(n, skb_headlen(skb))
         let t = self[n]
-        try copyBytes(to: (t.buffer, dataOffset(t), endOffset(t)), from: (s.buffer, dataOffset(s), endOffset(s)),
+        try copyBytes(to: .buffer(t.buffer, dataOffset(t), limit: endOffset(t)), from: .buffer(s.buffer, dataOffset(s), limit: endOffset(s)),
                       count: UInt64(t.len))
         update(n) {
             $0.truesize &+= s.dataLen
@@ -491,11 +493,12 @@ extension Kernel {
         }
         let from = try shinfo(skb)
         if from.nrFrags != 0 {
+            let b = try shinfoBuffer(self[n])
             for i in 0..<Int(from.nrFrags) {
-                buffers[try shinfoBuffer(self[n])].shinfo.setFrag(i, from.frag(i))
+                buffers[b].shinfo.setFrag(i, from.frag(i))
                 if !mutated(.pskbCopyNoGetPage) { try get_page(from.frag(i).page) }
             }
-            buffers[try shinfoBuffer(self[n])].shinfo.nrFrags = from.nrFrags
+            buffers[b].shinfo.nrFrags = from.nrFrags
         }
         // No frag_list to share.
         try copy_skb_header(n, skb)
@@ -521,7 +524,7 @@ extension Kernel {
         let newBase = buffers[Int(newBuffer)].base
 
         // memcpy(data + nhead, head, tail) (OFF) / (tail - head) (PTR): a size_t count.
-        try copyBytes(to: (newBuffer, Int64(nhead), Int64(size)), from: (s.buffer, 0, endOffset(s)),
+        try copyBytes(to: .buffer(newBuffer, Int64(nhead), limit: Int64(size)), from: .buffer(s.buffer, 0, limit: endOffset(s)),
                       count: UInt64(bitPattern: tailOffset(s)) & mask)
         // memcpy(data + size, skb_end_pointer(skb), sizeof(struct skb_shared_info))
         let old = try shinfo(skb)
@@ -590,7 +593,9 @@ extension Kernel {
             headCopyOff = newheadroom &- headCopyLen
         }
         let len = Int32(truncatingIfNeeded: s.len &+ UInt32(bitPattern: headCopyLen))
-        if try skb_copy_bits(skb, 0 &- headCopyLen, to: .skb(n, Int64(headCopyOff)), len) != 0 { throw .bug(.copyBits) }
+        if try skb_copy_bits(skb, 0 &- headCopyLen, to: .buffer(self[n].buffer, Int64(headCopyOff), limit: endOffset(self[n])), len) != 0 {
+            throw .bug(.copyBits)
+        }
         try copy_skb_header(n, skb)
         let off = newheadroom &- oldheadroom
         update(n) { c in
@@ -720,15 +725,14 @@ extension Kernel {
         var expand = eat > 0
         if !expand { expand = try skb_cloned(skb) != 0 }
         if expand, try pskb_expand_head(skb, 0, eat > 0 ? eat &+ 128 : 0) != 0 { return 0 }
-        let tail = tailOffset(self[skb])
-        if try skb_copy_bits(skb, Int32(bitPattern: skb_headlen(skb)), to: .skb(skb, tail), delta) != 0 {
+        let t = self[skb]
+        if try skb_copy_bits(skb, Int32(bitPattern: skb_headlen(skb)), to: .buffer(t.buffer, tailOffset(t), limit: endOffset(t)), delta) != 0 {
             throw .bug(.copyBits)
         }
         eat = delta
         var k = 0
-        var i = 0
-        while i < Int(try shinfo(skb).nrFrags) {
-            let b = try shinfoBuffer(self[skb])
+        let b = try shinfoBuffer(self[skb])
+        for i in 0..<Int(buffers[b].shinfo.nrFrags) {
             var frag = buffers[b].shinfo.frag(i)
             if mutated(.pullTailKeepsExactFrag) ? frag.size < UInt32(bitPattern: eat) : frag.size <= UInt32(bitPattern: eat) {
                 try put_page(frag.page)
@@ -742,9 +746,8 @@ extension Kernel {
                 buffers[b].shinfo.setFrag(k, frag)
                 k += 1
             }
-            i += 1
         }
-        buffers[try shinfoBuffer(self[skb])].shinfo.nrFrags = UInt16(truncatingIfNeeded: k)
+        buffers[b].shinfo.nrFrags = UInt16(truncatingIfNeeded: k)
         update(skb) {
             $0.tail = R.add($0.tail, Int64(delta), mask: mask)
             $0.dataLen &-= UInt32(bitPattern: delta)
@@ -1043,18 +1046,11 @@ extension Kernel {
         return scratch.withUnsafeBytes { PacketBytes.digest(UnsafeRawBufferPointer(rebasing: $0[0..<len])) }
     }
 
-    /// The sizes of the skb's nr_frags frags, in order ([] when its shared info is not where it belongs).
-    public func fragSizes(_ skb: SKB) -> [UInt32] {
-        guard let shinfo = try? shinfo(skb) else { return [] }
-        return (0..<Int(shinfo.nrFrags)).map { shinfo.frag($0).size }
-    }
-
     /// nr_frags != 0 in the skb's shared info (where it belongs).
     @inlinable
     public func hasFrags(_ skb: SKB) -> Bool {
-        let s = self[skb]
-        guard s.buffer >= 0, buffers[Int(s.buffer)].live, buffers[Int(s.buffer)].shinfoAt == endOffset(s) else { return false }
-        return buffers[Int(s.buffer)].shinfo.nrFrags != 0
+        guard let b = try? shinfoBuffer(self[skb]) else { return false }
+        return buffers[b].shinfo.nrFrags != 0
     }
 
     /// The frag descriptors (page id, offset, size) and each page's count, for tests and reports.

@@ -170,26 +170,26 @@ struct Buffer {
     }
 }
 
-/// Where skb_copy_bits writes: an skb's data area [0, end) at an offset from its head, or the caller's
-/// buffer of the skb_copy_bits operation (`Kernel.scratch`, `size` bytes) at an offset.
+/// Where a copy writes: a buffer's data area [0, limit) at an offset, or the caller's buffer of the
+/// skb_copy_bits operation (`Kernel.scratch`, `size` bytes) at an offset.
 @usableFromInline
 enum CopyDestination {
-    case skb(SKB, Int64)
+    case buffer(Int32, Int64, limit: Int64)
     case caller(Int64, size: Int64)
 
     @inlinable func advanced(by n: Int32) -> CopyDestination {
         switch self {
-        case let .skb(skb, at): return .skb(skb, at + Int64(n))
+        case let .buffer(buffer, at, limit): return .buffer(buffer, at + Int64(n), limit: limit)
         case let .caller(at, size): return .caller(at + Int64(n), size: size)
         }
     }
 }
 
-/// Where skb_copy_bits reads: a buffer's data area [0, limit) at an offset, or a page (its index in
+/// Where a copy reads: a buffer's data area [0, limit) at an offset, or a page (its index in
 /// `Kernel.pages`) at an offset.
 @usableFromInline
 enum CopySource {
-    case head(Int32, Int64, limit: Int64)
+    case buffer(Int32, Int64, limit: Int64)
     case page(Int, Int64)
 }
 
@@ -463,34 +463,14 @@ public final class Kernel<R: DataRepresentation> {
         }
     }
 
-    /// memcpy between data areas, checked on both sides.
+    /// memcpy, checked on both sides (the source first, as the C reference checks them) before a byte
+    /// moves: from a data area or a page, to a data area or the caller's buffer of skb_copy_bits.
     @inlinable
-    func copyBytes(to dst: (buffer: Int32, start: Int64, limit: Int64),
-                   from src: (buffer: Int32, start: Int64, limit: Int64), count: UInt64) throws(KernelStop) {
-        let s = try checkedRange(src.buffer, start: src.start, count: count, limit: src.limit)
-        let d = try checkedRange(dst.buffer, start: dst.start, count: count, limit: dst.limit)
-        if s.isEmpty { return }
-        touch(src.buffer, s, writes: false)
-        touch(dst.buffer, d, writes: true)
-        writes &+= 1
-        buffers[Int(dst.buffer)].version = writes
-        let from = bytes(src.buffer), to = bytes(dst.buffer)
-        if src.buffer == dst.buffer {
-            let chunk = Array(from[s])
-            chunk.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: to[d]).copyMemory(from: $0) }
-        } else {
-            UnsafeMutableRawBufferPointer(rebasing: to[d]).copyMemory(from: UnsafeRawBufferPointer(rebasing: from[s]))
-        }
-    }
-
-    /// memcpy for skb_copy_bits, from the head or a page to an skb's data area or the caller's buffer:
-    /// both sides checked (the source first, as in the C reference) before a byte moves.
-    @inlinable
-    func copyBits(to dst: CopyDestination, from src: CopySource, count: UInt64) throws(KernelStop) {
+    func copyBytes(to dst: CopyDestination, from src: CopySource, count: UInt64) throws(KernelStop) {
         if count == 0 { return }
         var source = 0..<0
         switch src {
-        case let .head(buffer, start, limit):
+        case let .buffer(buffer, start, limit):
             source = try checkedRange(buffer, start: start, count: count, limit: limit)
             touch(buffer, source, writes: false)
         case let .page(_, at):
@@ -499,26 +479,26 @@ public final class Kernel<R: DataRepresentation> {
         }
         var target = 0..<0
         switch dst {
-        case let .skb(skb, at):
-            let s = self[skb]
-            target = try checkedRange(s.buffer, start: at, count: count, limit: endOffset(s))
-            touch(s.buffer, target, writes: true)
+        case let .buffer(buffer, at, limit):
+            target = try checkedRange(buffer, start: at, count: count, limit: limit)
+            touch(buffer, target, writes: true)
             writes &+= 1
-            buffers[Int(s.buffer)].version = writes
+            buffers[Int(buffer)].version = writes
         case let .caller(at, size):
             guard at >= 0, at <= size, count <= UInt64(size - at) else { throw .overflow }
             target = Int(at)..<(Int(at) + Int(count))
         }
+        // memmove: a copy within one buffer may overlap.
         func move(_ from: UnsafeRawPointer) {
             switch dst {
-            case let .skb(skb, _):
-                memmove(arena + buffers[Int(self[skb].buffer)].offset + target.lowerBound, from, target.count)
+            case let .buffer(buffer, _, _):
+                memmove(arena + buffers[Int(buffer)].offset + target.lowerBound, from, target.count)
             case .caller:
                 scratch.withUnsafeMutableBytes { _ = memmove($0.baseAddress! + target.lowerBound, from, target.count) }
             }
         }
         switch src {
-        case let .head(buffer, _, _):
+        case let .buffer(buffer, _, _):
             move(UnsafeRawPointer(arena + buffers[Int(buffer)].offset + source.lowerBound))
         case let .page(page, _):
             let bytes = pages[page].bytes

@@ -127,7 +127,7 @@ struct GeneratorPagedTests {
                 let outcome = impl.run(call, pattern: UInt32(k))
                 if call.op == .add_frag && outcome == .ok(0) {
                     added += 1
-                    most = max(most, impl.fragSizes(of: call.target).count)
+                    most = max(most, impl.fragDescriptors(of: call.target)?.count ?? 0)
                 }
                 if call.op == .add_frag && outcome == .error(-90) { full += 1 }
                 if call.op == .add_frag && call.arg1 != 0 && outcome == .ok(0) { sawNonlinear = true }

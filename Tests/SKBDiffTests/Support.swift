@@ -23,7 +23,7 @@ class Forwarding: Implementation {
     func sharingKeys(into keys: UnsafeMutablePointer<SharingKey>) { inner.sharingKeys(into: keys) }
     func switchOn(_ mutation: Mutation?) { inner.switchOn(mutation) }
     var liveAllocations: Int { inner.liveAllocations }
-    func fragSizes(of reference: Int) -> [UInt32] { inner.fragSizes(of: reference) }
+    func fragDescriptors(of reference: Int) -> [FragDescriptor]? { inner.fragDescriptors(of: reference) }
     var pageEpoch: UInt64 { inner.pageEpoch }
     func hasFrags(_ reference: Int) -> Bool { inner.hasFrags(reference) }
     func run(_ call: Call, pattern: UInt32) -> Outcome? { inner.run(call, pattern: pattern) }

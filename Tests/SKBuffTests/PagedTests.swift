@@ -36,8 +36,8 @@ struct PagedTests {
     func digest(_ bytes: [UInt8]) -> UInt64 { bytes.withUnsafeBytes { PacketBytes.digest($0) } }
 
     /// The Swift model after the calls, to read its frag descriptors and page counts.
-    func swift(_ text: String, _ rep: RepresentationKind) -> Implementation & SwiftFrags {
-        let impl: Implementation & SwiftFrags = rep == .offset
+    func swift(_ text: String, _ rep: RepresentationKind) -> Implementation {
+        let impl: Implementation = rep == .offset
             ? SwiftImplementation<OffsetRepresentation>(target: Target())
             : SwiftImplementation<PointerRepresentation>(target: Target())
         for (i, call) in calls(text).enumerated() { _ = impl.run(call, pattern: UInt32(i)) }
@@ -69,8 +69,8 @@ struct PagedTests {
         #expect(s.fragsDigest == fragsDigest([(5, 80, 170, 1)]))
         #expect(s.packetDigest == digest(packet), "a pull moves bytes, it does not change the packet")
         #expect(s.digest == digest(Array(packet[0..<150])), "the head now holds the first 150 bytes")
-        let f = swift(Self.start + "pskb_may_pull skb0 150", rep).frags(of: 0)
-        #expect(f.map(\.frag) == [SkbFrag(page: 5, pageOffset: 80, size: 170)] && f.map(\.count) == [1])
+        let f = swift(Self.start + "pskb_may_pull skb0 150", rep).fragDescriptors(of: 0)
+        #expect(f == [FragDescriptor(page: 5, offset: 80, size: 170, count: 1)])
         #expect(swift(Self.start + "pskb_may_pull skb0 150", rep).liveAllocations == 3, "head, buffer, page 5: page 4 was freed")
     }
 
@@ -149,7 +149,7 @@ struct PagedTests {
         // skb_clone shares the shinfo (dataref 2) and takes no page reference. The first free only
         // drops dataref to 1; the second reaches 0: put_page on both frags (count 1 -> 0), kfree.
         let one = swift(Self.start + "skb_clone skb0\nkfree_skb skb0", rep)
-        #expect(one.frags(of: 1).map(\.count) == [1, 1])
+        #expect(one.fragDescriptors(of: 1)?.map(\.count) == [1, 1])
         #expect(one.liveAllocations == 4, "the clone's head, the buffer, two pages")
         let both = swift(Self.start + "skb_clone skb0\nkfree_skb skb0\nkfree_skb skb1", rep)
         #expect(both.liveAllocations == 0)
@@ -198,7 +198,3 @@ struct PagedReportTests {
         #expect(text.contains("page 5 [50, 250) count 2"))
     }
 }
-
-/// The Swift model's view of a reference's frags, which the tests read.
-protocol SwiftFrags { func frags(of reference: Int) -> [(frag: SkbFrag, count: Int32?)] }
-extension SwiftImplementation: SwiftFrags {}
