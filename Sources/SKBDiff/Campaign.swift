@@ -257,11 +257,7 @@ public enum Campaign {
                 func finishRunning(_ differential: Differential) {
                     let ok = differential.finishFlush()
                     for (n, var w) in running.enumerated() {
-                        if !ok[n] {
-                            let calls = w.result.calls
-                            w.result = differential.run(calls, comparison: .full)
-                            w.result.rerun = true
-                        }
+                        if !ok[n] { w.result = differential.rerunFull(w.result.calls) }
                         record(w.i, w.target, w.result, differential)
                     }
                     running.removeAll(keepingCapacity: true)

@@ -575,9 +575,15 @@ public final class Differential {
                 if defersBatches || flushDeferred()[0] { return }
             }
         }
-        let calls = result.calls
-        result = run(calls, comparison: .full)
+        result = rerunFull(result.calls)
+    }
+
+    /// A touched-mode mismatch, here or in a deferred implementation's reply: the sequence again in
+    /// `.full`, whose result (the first diverging call, or none) replaces the touched one.
+    public func rerunFull(_ calls: [Call]) -> SequenceResult {
+        var result = run(calls, comparison: .full)
         result.rerun = true
+        return result
     }
 }
 
