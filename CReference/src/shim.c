@@ -5,6 +5,7 @@
 #define _DEFAULT_SOURCE 1 /* MAP_ANONYMOUS under -std=c11 */
 
 #include <malloc.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -91,6 +92,50 @@ static unsigned char *skbref_map_arena(void)
 }
 #endif
 
+/*
+ * Arenas of destroyed worlds, kept mapped for the next world. A campaign makes new worlds for every
+ * block of iterations (the target changes), and a freshly mapped arena costs a page fault for every
+ * page its first sequences touch. What a pooled arena holds never matters: objects are zeroed as they
+ * are used, and the reset before pooling handed back everything above SKBREF_ARENA_KEEP. Worlds are
+ * made and destroyed on several threads; a spin lock guards the pool (held for a few instructions).
+ */
+#define SKBREF_ARENA_POOL 64
+static unsigned char *skbref_arena_pool[SKBREF_ARENA_POOL];
+static size_t skbref_arena_pooled;
+static atomic_flag skbref_arena_lock = ATOMIC_FLAG_INIT;
+
+static void skbref_arena_pool_lock(void)
+{
+    while (atomic_flag_test_and_set_explicit(&skbref_arena_lock, memory_order_acquire))
+        ;
+}
+
+static void skbref_arena_pool_unlock(void)
+{
+    atomic_flag_clear_explicit(&skbref_arena_lock, memory_order_release);
+}
+
+static unsigned char *skbref_take_arena(void)
+{
+    unsigned char *a = NULL;
+    skbref_arena_pool_lock();
+    if (skbref_arena_pooled)
+        a = skbref_arena_pool[--skbref_arena_pooled];
+    skbref_arena_pool_unlock();
+    return a ? a : skbref_map_arena();
+}
+
+static void skbref_give_arena(unsigned char *a)
+{
+    skbref_arena_pool_lock();
+    int kept = skbref_arena_pooled < SKBREF_ARENA_POOL;
+    if (kept)
+        skbref_arena_pool[skbref_arena_pooled++] = a;
+    skbref_arena_pool_unlock();
+    if (!kept)
+        munmap(a, SKBREF_ARENA_SIZE);
+}
+
 struct skbref_world *skbref_world_create(uint32_t cache_bytes)
 {
     /* SMP_CACHE_BYTES is a power of two; SKB_DATA_ALIGN's mask means nothing otherwise. */
@@ -100,7 +145,7 @@ struct skbref_world *skbref_world_create(uint32_t cache_bytes)
     if (!w)
         return NULL;
     w->cache_bytes = cache_bytes;
-    w->arena = skbref_map_arena();
+    w->arena = skbref_take_arena();
     if (!w->arena) {
         free(w);
         return NULL;
@@ -190,7 +235,7 @@ void skbref_world_destroy(struct skbref_world *w)
         return;
     skbref_world_reset(w);
     SKBREF_UNPOISON(w->arena, w->arena_high);
-    munmap(w->arena, SKBREF_ARENA_SIZE);
+    skbref_give_arena(w->arena);
     free(w->scratch);
     free(w->blocks);
     free(w);

@@ -100,7 +100,7 @@ public struct Generator: Sendable {
     /// (`followUps`).
     public func next(_ rng: inout SplitMix64, from impl: Implementation, after previous: Call? = nil) -> Call {
         if let previous, let call = followUp(&rng, impl, previous) { return call }
-        return next(&rng, usable: impl.usableCount, frags: Generator.fragSizes(impl)) { k in
+        return next(&rng, usable: impl.usableCount, frags: impl) { k in
             var r = ReferenceState.zero
             _ = impl.state(of: impl.usableReference(k), into: &r)
             return r
@@ -110,7 +110,7 @@ public struct Generator: Sendable {
     /// The draw itself, given how many references are usable and the k-th of them: every entry
     /// point consumes the same random numbers for the same pool.
     @inline(__always)
-    private func next(_ rng: inout SplitMix64, usable: Int, frags: (Int) -> [UInt32] = { _ in [] },
+    private func next(_ rng: inout SplitMix64, usable: Int, frags: Implementation? = nil,
                       kth: (Int) -> ReferenceState) -> Call {
         var op: Operation
         repeat {
@@ -123,8 +123,8 @@ public struct Generator: Sendable {
     }
 
     /// The call of `op` on a reference in state `s`, its arguments drawn (the second may depend on the
-    /// first); `frags` gives a reference's frag sizes, when known, for the paged helpers' boundaries.
-    private func arguments(_ op: Operation, _ reference: Int, _ s: SKBState, _ frags: (Int) -> [UInt32],
+    /// first); `frags`, when given, tells a reference's frag sizes for the paged helpers' boundaries.
+    private func arguments(_ op: Operation, _ reference: Int, _ s: SKBState, _ frags: Implementation?,
                            _ rng: inout SplitMix64) -> Call {
         let kinds = Generator.argumentKinds[op.rawValue]
         let boundary = fragBoundary(op, reference, s, frags, &rng)
@@ -133,9 +133,10 @@ public struct Generator: Sendable {
         return Call(op, target: reference, arg0: a0, arg1: a1)
     }
 
-    /// A reference's frag sizes as the implementation sees them ([] when it cannot tell).
-    static func fragSizes(_ impl: Implementation) -> (Int) -> [UInt32] {
-        { impl.fragDescriptors(of: $0)?.map(\.size) ?? [] }
+    /// A reference's frag sizes as the implementation sees them ([] without one, or when it cannot
+    /// tell).
+    static func fragSizes(_ impl: Implementation?, _ reference: Int) -> [UInt32] {
+        impl?.fragDescriptors(of: reference)?.map(\.size) ?? []
     }
 
     private static let allocators: [Operation] = [.alloc_skb, .alloc_skb_fclone, .dev_alloc_skb, .alloc_skb_from_cache]
@@ -173,10 +174,11 @@ public struct Generator: Sendable {
     private func followUp(_ rng: inout SplitMix64, _ impl: Implementation, _ previous: Call) -> Call? {
         // A driver fills frags[] in a loop: after the first frag, often another; from the second on,
         // most of the time, up to MAX_SKB_FRAGS and past it (-EMSGSIZE).
-        if previous.op == .add_frag, case let n = Generator.fragSizes(impl)(previous.target).count, n >= 1, rng.chance(n >= 2 ? 92 : 40) {
+        // (nr_frags from the state: the count of its frags, without building their list.)
+        if previous.op == .add_frag {
             var r = ReferenceState.zero
-            if impl.state(of: previous.target, into: &r) {
-                return arguments(.add_frag, previous.target, r.state, Generator.fragSizes(impl), &rng)
+            if impl.state(of: previous.target, into: &r), case let n = r.state.nrFrags, n >= 1, rng.chance(n >= 2 ? 92 : 40) {
+                return arguments(.add_frag, previous.target, r.state, impl, &rng)
             }
         }
         let options = Generator.followUps[previous.op.rawValue]
@@ -194,18 +196,18 @@ public struct Generator: Sendable {
         }
         var r = ReferenceState.zero
         guard reference >= 0, impl.isRunnable(reference), impl.state(of: reference, into: &r) else { return nil }
-        return arguments(op, reference, r.state, Generator.fragSizes(impl), &rng)
+        return arguments(op, reference, r.state, impl, &rng)
     }
 
     /// For the paged helpers: the offset from data where the frags up to the j-th end (j drawn from 1
     /// to 4, or fewer frags when it has fewer): headlen plus their sizes; len when the sizes are not
     /// known. Other operations draw nothing.
-    private func fragBoundary(_ op: Operation, _ reference: Int, _ s: SKBState, _ frags: (Int) -> [UInt32],
+    private func fragBoundary(_ op: Operation, _ reference: Int, _ s: SKBState, _ frags: Implementation?,
                               _ rng: inout SplitMix64) -> Int64 {
         switch op {
         case .pskb_may_pull, .__pskb_pull_tail, .pskb_pull, .pskb_trim, .skb_copy_bits, .skb_pull, .__skb_pull:
             let j = 1 + rng.below(4)
-            let sizes = s.nrFrags == 0 ? [] : frags(reference)
+            let sizes = s.nrFrags == 0 ? [] : Generator.fragSizes(frags, reference)
             guard !sizes.isEmpty else { return Int64(s.len) }
             return Int64(s.len &- s.dataLen) + sizes.prefix(j).reduce(Int64(0)) { $0 + Int64($1) }
         default:
