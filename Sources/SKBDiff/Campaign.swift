@@ -254,11 +254,15 @@ public enum Campaign {
                 // they are settled, and counted, in iteration order before anything after them.
                 var waiting: [(i: UInt64, target: Target, result: SequenceResult)] = []
                 var running: [(i: UInt64, target: Target, result: SequenceResult)] = []
+                // Results settled, whose storage the next waiting iterations reuse (a result handed to
+                // `waiting` keeps its arrays, so `result` needs others).
+                var spare: [SequenceResult] = []
                 func finishRunning(_ differential: Differential) {
                     let ok = differential.finishFlush()
                     for (n, var w) in running.enumerated() {
                         if !ok[n] { w.result = differential.rerunFull(w.result.calls) }
                         record(w.i, w.target, w.result, differential)
+                        spare.append(w.result)
                     }
                     running.removeAll(keepingCapacity: true)
                 }
@@ -295,6 +299,7 @@ public enum Campaign {
                     runIteration(i, options: options, differential: differential, generator: generator, into: &result)
                     if differential.pendingCount > before {
                         waiting.append((i, target, result))
+                        result = spare.popLast() ?? SequenceResult()
                         if waiting.count >= deferredBatch { startWaiting(differential) }
                     } else if waiting.isEmpty && running.isEmpty {
                         record(i, target, result, differential)
