@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SKBREF_WORKER_VERSION 1
+#define SKBREF_WORKER_VERSION 2
 
 enum skbref_worker_tag {
     WORKER_HELLO = 1,    /* -> version, pointer size, variant count, each variant's sizes, alignments, fields */
@@ -71,9 +71,10 @@ struct skbref_worker_state {
  * of `before` taken before the call when before >= 0, and the state of each touched reference after
  * it; then {u32 n} and the n live or frozen references after the last call; then {u32 live}: the
  * allocations left once every runnable reference is freed (leak_check set and no call froze
- * anything), else 0xFFFFFFFF. The reply holds the sequences' replies in order; its outcome records
- * have skb and consumed 0, so that skbdiff can compare the reply with the one it expects, byte for
- * byte. */
+ * anything), else 0xFFFFFFFF. Those records (whose outcome records have skb and consumed 0: skbdiff
+ * cannot know the worker's addresses) are not sent: the reply holds, per sequence in order, the u64
+ * skbref_digest of that sequence's records, which skbdiff compares with the digest of the records it
+ * expects. */
 
 long worker_read(int fd, void *p, size_t n);
 long worker_write(int fd, const void *p, size_t n);

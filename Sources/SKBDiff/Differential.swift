@@ -588,25 +588,26 @@ public final class Differential {
 }
 
 extension Differential {
-    /// What a deferred pair's worker must reply to the batched sequences (worker_io.h's records, in
-    /// order), built as its Swift side runs them; `ends` marks where each sequence's reply ends.
+    /// What a deferred pair's worker must reply to the batched sequences: per sequence the digest
+    /// (PacketBytes.digest, skbref_digest in C) of the records worker_io.h lists for it, built as its
+    /// Swift side runs them. The records of the sequence running are in `bytes`; the digests of the
+    /// sequences kept, in order, in `digests`.
     struct ExpectedReply {
         var bytes = RawBuffer()
-        var ends: [Int] = []
-        /// The end of the last sequence kept: what a sequence that was not kept wrote after it goes.
-        var committed = 0
+        var digests: [UInt64] = []
 
-        mutating func dropUncommitted() { bytes.count = committed }
+        /// The sequence was not kept: its records go.
+        mutating func dropUncommitted() { bytes.count = 0 }
 
+        /// The sequence was kept: its records are digested (while they are in the cache) and go.
         mutating func commit() {
-            committed = bytes.count
-            ends.append(committed)
+            digests.append(PacketBytes.digest(UnsafeRawBufferPointer(start: bytes.base, count: bytes.count)))
+            bytes.count = 0
         }
 
         mutating func removeAll() {
             bytes.count = 0
-            ends.removeAll(keepingCapacity: true)
-            committed = 0
+            digests.removeAll(keepingCapacity: true)
         }
 
         /// A struct skbref_worker_state: the reference, and when present its frozen bit and state.
@@ -715,23 +716,20 @@ extension Differential {
         if flushing { drained = receiveFlush() }
     }
 
-    /// Each worker's reply against what it must be: equal as a whole (the usual case), else sequence
-    /// by sequence up to the first that differs, after which offsets no longer line up and every
-    /// later one is re-run too.
+    /// Each worker's reply against what it must be: one digest per sequence, each compared with the
+    /// digest of the records its Swift side expects (a reply of the wrong length fails them all).
     private func receiveFlush() -> [Bool] {
         guard !inFlight.isEmpty else { return [] }
         var ok = Array(repeating: true, count: inFlight.count)
         for (k, pair) in deferredPairs.enumerated() {
             let reply = worker(pair.c).receiveBatches()
-            let want = expectedInFlight[k]
-            if reply.count == want.bytes.count && memcmp(reply.baseAddress!, want.bytes.base, reply.count) == 0 { continue }
-            var start = 0
-            for (n, end) in want.ends.enumerated() {
-                if end > reply.count || memcmp(reply.baseAddress! + start, want.bytes.base + start, end - start) != 0 {
-                    for later in n..<ok.count { ok[later] = false }
-                    break
-                }
-                start = end
+            let want = expectedInFlight[k].digests
+            guard reply.count == 8 * want.count, want.count == ok.count else {
+                for n in ok.indices { ok[n] = false }
+                continue
+            }
+            for n in want.indices where UInt64(littleEndian: reply.loadUnaligned(fromByteOffset: 8 * n, as: UInt64.self)) != want[n] {
+                ok[n] = false
             }
         }
         inFlight.removeAll(keepingCapacity: true)

@@ -490,7 +490,7 @@ public final class WorkerImplementation: Implementation {
     static func hello(_ p: WorkerProcess) throws(WorkerFailure) -> [VariantInfo] {
         p.begin(.hello)
         try p.send(expectReply: true)
-        guard p.u32(0) == 1, p.u32(4) == 4 else { throw WorkerFailure("not an i386 worker of this skbdiff (version \(p.u32(0)), \(p.u32(4))-byte pointers)") }
+        guard p.u32(0) == 2, p.u32(4) == 4 else { throw WorkerFailure("not an i386 worker of this skbdiff (version \(p.u32(0)), \(p.u32(4))-byte pointers)") }
         var at = 12
         var out: [VariantInfo] = []
         func fields() -> [CField32] {
