@@ -32,7 +32,7 @@ public struct ReferenceState: Hashable, Sendable {
     }
 
     /// A placeholder, overwritten before it is read.
-    static let zero = ReferenceState(reference: 0, frozen: false, state: .init())
+    static var zero: ReferenceState { ReferenceState(reference: 0, frozen: false, state: .init()) }
 
     /// Two views (references in order) are the same, byte for byte.
     @inlinable
@@ -98,9 +98,9 @@ public struct SharingKey: Equatable, Sendable {
     }
 
     /// An empty or ended reference: it shares nothing.
-    public static let none = SharingKey(buffer: -3, pair: -3)
+    public static var none: SharingKey { SharingKey(buffer: -3, pair: -3) }
     /// A live reference whose sharing is not known: it may share anything.
-    public static let unknown = SharingKey(buffer: -2, pair: -2)
+    public static var unknown: SharingKey { SharingKey(buffer: -2, pair: -2) }
 
     public var isLive: Bool { pair != -3 }
 

@@ -106,6 +106,14 @@ struct EngineTests {
         #expect(!r.counts.outcomeCounts.contains(0), "\(r.counts.outcomeCounts)")
     }
 
+    @Test("the flags the hot path reads as switches are the catalogue's")
+    func hotFlagsAreTheCatalogues() {
+        for op in Operation.allCases {
+            #expect(op.takesTarget == op.info.takesTarget, "takesTarget of \(op.name)")
+            #expect(op.effect == op.info.effect, "effect of \(op.name)")
+        }
+    }
+
     @Test("short campaigns on every architecture and profile find no divergence outside the catalogue",
           arguments: [Target(arch: .x86_64, config: .minimal), Target(arch: .x86_64, config: .distro, cacheLine: 16),
                       Target(arch: .i386, config: .minimal), Target(arch: .i386, config: .typical, cacheLine: 64)])
