@@ -152,10 +152,17 @@ public enum I386Worker {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = arguments
+        // The pipe's write end is open here only until run() returns (Process closes its copy): no
+        // worker may start meanwhile and inherit it, or the read below would never see the end.
+        WorkerProcess.spawning.lock()
         let pipe = Pipe()
         p.standardError = pipe
         p.standardOutput = pipe
-        try p.run()
+        do { try p.run() } catch {
+            WorkerProcess.spawning.unlock()
+            throw error
+        }
+        WorkerProcess.spawning.unlock()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
@@ -199,7 +206,10 @@ final class WorkerProcess {
     /// The variant and cache line last opened, to skip opening the same again.
     var opened: (offset: Bool, profile: Int32, cacheLine: UInt32)?
 
-    private static let spawning = NSLock()
+    /// Held while any child process of skbdiff starts (workers here, the compiler in
+    /// I386Worker.runProcess): a child inherits every descriptor open in the process that is not
+    /// close-on-exec, and a worker that held the compiler's output pipe would keep it from ever ending.
+    static let spawning = NSLock()
 
     init(executable: String) throws {
         signal(SIGPIPE, SIG_IGN)

@@ -152,6 +152,28 @@ struct I386WorkerTests {
         #expect(finding.seedFile.calls.last?.op == .skb_put || finding.seedFile.calls.last?.op == .__skb_put)
     }
 
+    /// The worker answers a batch with one digest per sequence: a sequence whose records differ from
+    /// what its Swift side expects fails alone, and the ones after it in the batch still pass. With
+    /// put-ge planted in the C reference, an exact-fit skb_put panics there: alloc_skb 128 ends its
+    /// data at 128 (SKB_DATA_ALIGN with 128-byte lines), so skb_put 128 meets end exactly.
+    @Test func aDifferingSequenceFailsAloneInItsBatch() throws {
+        _ = try worker()
+        let d = Differential(target: Self.i386)
+        d.defersBatches = true
+        d.switchOn(Mutant(.putGe, .c))
+        let clean = [Call(.alloc_skb, [100]), Call(.skb_reserve, target: 0, [16]), Call(.skb_put, target: 0, [10])]
+        let exactFit = [Call(.alloc_skb, [128]), Call(.skb_put, target: 0, [128])]
+        for calls in [clean, exactFit, clean, clean] {
+            let r = d.run(calls, comparison: .touched)
+            #expect(r.failure == nil && !r.rerun)
+        }
+        #expect(d.pendingCount == 4)
+        #expect(d.flushDeferred() == [true, false, true, true])
+        // The failing one, re-run in full, names its skb_put.
+        let full = d.rerunFull(exactFit)
+        #expect(full.failure?.step == 1 && full.failure?.call.op == .skb_put)
+    }
+
     /// Many sequences per request, or one: the same counts, whatever the number of jobs.
     @Test func batchingAndJobsChangeNothing() throws {
         _ = try worker()
