@@ -125,8 +125,13 @@ static unsigned char *skbref_take_arena(void)
     return a ? a : skbref_map_arena();
 }
 
+/* What a pooled arena keeps resident: its first pages, which nearly every sequence uses. The rest is
+ * handed back, so that what the pool holds stays small however long a campaign runs. */
+#define SKBREF_ARENA_WARM ((size_t)256 << 10)
+
 static void skbref_give_arena(unsigned char *a)
 {
+    skbref_map(a + SKBREF_ARENA_WARM, SKBREF_ARENA_KEEP - SKBREF_ARENA_WARM, 1);
     skbref_arena_pool_lock();
     int kept = skbref_arena_pooled < SKBREF_ARENA_POOL;
     if (kept)
