@@ -610,25 +610,19 @@ extension Differential {
             digests.removeAll(keepingCapacity: true)
         }
 
-        /// A struct skbref_worker_state: the reference, and when present its frozen bit and state.
-        /// (Written in place from the state it points at: this runs for every touched reference of
-        /// every i386 call.)
-        @inline(__always)
+        /// A struct skbref_worker_state: the reference, and when present its frozen bit and state
+        /// (copied from where it lies: this runs for every touched reference of every i386 call).
         mutating func state(_ reference: Int, _ s: UnsafePointer<ReferenceState>?) {
-            let n = 16 + SKBState.plainSize
-            bytes.reserve(bytes.count + n)
-            let p = bytes.base + bytes.count
-            p.storeBytes(of: Int32(reference).littleEndian, as: Int32.self)
-            p.storeBytes(of: Int32(s == nil ? 0 : 1).littleEndian, toByteOffset: 4, as: Int32.self)
-            p.storeBytes(of: Int32(s?.pointee.frozen == true ? 1 : 0).littleEndian, toByteOffset: 8, as: Int32.self)
-            p.storeBytes(of: Int32(0), toByteOffset: 12, as: Int32.self)
+            bytes.store(Int32(reference))
+            bytes.store(Int32(s == nil ? 0 : 1))
+            bytes.store(Int32(s?.pointee.frozen == true ? 1 : 0))
+            bytes.store(Int32(0))
             if let s {
                 // The state is ReferenceState's first field.
-                (p + 16).copyMemory(from: UnsafeRawPointer(s), byteCount: SKBState.plainSize)
+                bytes.append(UnsafeRawBufferPointer(start: s, count: SKBState.plainSize))
             } else {
-                (p + 16).initializeMemory(as: UInt8.self, repeating: 0, count: SKBState.plainSize)
+                bytes.zeros(SKBState.plainSize)
             }
-            bytes.count += n
         }
 
         /// A struct skbref_worker_outcome as a batch reports it (no sk_buff address, no consumed).

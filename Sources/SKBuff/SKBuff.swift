@@ -628,7 +628,6 @@ public final class Kernel<R: DataRepresentation> {
 /// for every page its first sequences touch (4% of a campaign, measured with perf). What a pooled
 /// arena holds never matters: buffers are zeroed as they are used (`touch`), and `reset` has handed
 /// back everything above `arenaKeep`.
-@usableFromInline
 enum ArenaPool {
     /// At most this many wait in the pool; more are unmapped.
     static let limit = 64
@@ -639,7 +638,6 @@ enum ArenaPool {
         return m
     }()
 
-    @usableFromInline
     static func take() -> UnsafeMutableRawPointer {
         pthread_mutex_lock(&lock)
         let reused = pooled.popLast()
@@ -657,7 +655,6 @@ enum ArenaPool {
     /// rest is handed back, so that what the pool holds stays small however long a campaign runs.
     static let warm = 256 << 10
 
-    @usableFromInline
     static func give(_ arena: UnsafeMutableRawPointer) {
         madvise(arena + warm, Kernel<OffsetRepresentation>.arenaKeep - warm, MADV_DONTNEED)
         pthread_mutex_lock(&lock)

@@ -69,9 +69,9 @@ struct PagedTests {
         #expect(s.fragsDigest == fragsDigest([(5, 80, 170, 1)]))
         #expect(s.packetDigest == digest(packet), "a pull moves bytes, it does not change the packet")
         #expect(s.digest == digest(Array(packet[0..<150])), "the head now holds the first 150 bytes")
-        let f = swift(Self.start + "pskb_may_pull skb0 150", rep).fragDescriptors(of: 0)
-        #expect(f == [FragDescriptor(page: 5, offset: 80, size: 170, count: 1)])
-        #expect(swift(Self.start + "pskb_may_pull skb0 150", rep).liveAllocations == 3, "head, buffer, page 5: page 4 was freed")
+        let model = swift(Self.start + "pskb_may_pull skb0 150", rep)
+        #expect(model.fragDescriptors(of: 0) == [FragDescriptor(page: 5, offset: 80, size: 170, count: 1)])
+        #expect(model.liveAllocations == 3, "head, buffer, page 5: page 4 was freed")
     }
 
     @Test("pskb_pull 120 empties frag 0 exactly and leaves frag 1 whole", arguments: bothRepresentations)
