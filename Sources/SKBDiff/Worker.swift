@@ -154,15 +154,13 @@ public enum I386Worker {
         p.arguments = arguments
         // The pipe's write end is open here only until run() returns (Process closes its copy): no
         // worker may start meanwhile and inherit it, or the read below would never see the end.
-        WorkerProcess.spawning.lock()
-        let pipe = Pipe()
-        p.standardError = pipe
-        p.standardOutput = pipe
-        do { try p.run() } catch {
-            WorkerProcess.spawning.unlock()
-            throw error
+        let pipe = try WorkerProcess.spawning.withLock {
+            let pipe = Pipe()
+            p.standardError = pipe
+            p.standardOutput = pipe
+            try p.run()
+            return pipe
         }
-        WorkerProcess.spawning.unlock()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
