@@ -18,8 +18,9 @@ let package = Package(
         // `swift run skbdiff --iterations 1000000`, a new user's first command, is a debug build.
         // (SwiftPM has no safe setting for this; the SKBuff model library stays free of unsafe
         // flags and usable as a dependency, and its @inlinable helpers are optimised in the engine.)
-        // CReference/worker is the same C built for i386 by skbdiff itself (I386Worker), not here.
-        .target(name: "CSKBuff", path: "CReference", exclude: ["worker"], cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
+        // CReference/worker is the same C built for i386 by skbdiff itself (I386Worker), not here;
+        // CReference/kernel is the stand-in environment of a kernel tree's code (SKBKernel builds it).
+        .target(name: "CSKBuff", path: "CReference", exclude: ["worker", "kernel"], cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
         // The Swift model of the 2.6.24 helpers, generic over the sk_buff_data_t representation.
         .target(name: "SKBuff"),
         // The engine: operations, executors, generator, comparator, shrinker, seed files, layouts.
@@ -37,14 +38,17 @@ let package = Package(
         .target(name: "CLibClang"),
         // Header fidelity: libclang (loaded at run time) against the Swift layout engine and the C reference.
         .target(name: "SKBLayout", dependencies: ["SKBuff", "CSKBuff", "CLibClang"]),
+        // `--kernel-tree`: a kernel tree's own skbuff code cut out by libclang and built into a worker.
+        .target(name: "SKBKernel", dependencies: ["SKBDiff", "SKBLayout", "SKBuff"]),
         // The command line only.
         .executableTarget(
             name: "skbdiff",
-            dependencies: ["SKBDiff", "SKBLayout", "CSKBuff", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SKBDiff", "SKBLayout", "SKBKernel", "CSKBuff", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "SKBuffTests", dependencies: ["SKBuff", "SKBDiff", "CSKBuff"]),
         // Goldens are read from the source tree (#filePath), not bundled.
         .testTarget(name: "SKBDiffTests", dependencies: ["SKBDiff", "SKBuff", "CSKBuff"], exclude: ["Goldens"]),
         .testTarget(name: "SKBLayoutTests", dependencies: ["SKBLayout", "SKBuff"]),
+        .testTarget(name: "SKBKernelTests", dependencies: ["SKBKernel", "SKBDiff", "SKBLayout", "SKBuff"]),
     ]
 )

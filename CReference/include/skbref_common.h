@@ -12,6 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A kernel variant (CReference/kernel) takes these from its tree and the stand-in environment. */
+#ifndef SKBREF_KERNEL
+
 typedef uint8_t __u8;
 typedef uint16_t __u16;
 typedef uint32_t __u32;
@@ -65,6 +68,8 @@ struct skb_shared_info {
     struct sk_buff *frag_list;
     skb_frag_t frags[MAX_SKB_FRAGS];
 };
+
+#endif /* !SKBREF_KERNEL */
 
 #ifndef SKBREF_LAYOUT_SINGLE
 
@@ -214,6 +219,7 @@ enum skbref_bug {
     SKBREF_BUG_EXPAND_SHARED = 4,       /* pskb_expand_head: skb_shared(skb) */
     SKBREF_BUG_COPY_BITS = 5,           /* skb_copy/skb_copy_expand/__pskb_pull_tail: skb_copy_bits failed */
     SKBREF_BUG_BAD_FREE = 6,            /* the harness: a free of something never allocated */
+    SKBREF_BUG_OTHER = 7,               /* a kernel variant: a BUG() the C reference has no check for */
 };
 
 /*
@@ -338,6 +344,8 @@ struct skbref_variant {
     uint32_t sk_buff_field_count;
     const struct skbref_field *shinfo_fields;
     uint32_t shinfo_field_count;
+    /* NULL: every operation; else 0 for an operation the variant lacks (a kernel tree's). */
+    int (*supports)(uint32_t op);
 };
 
 /* For fuzzer processes: every sequence allocates and frees packet buffers of up to 4 MiB, and by

@@ -10,11 +10,15 @@
 #define SKBREF_CAT(a, b) SKBREF_CAT2(a, b)
 #define SKBREF_SYM(name) SKBREF_CAT(SKBREF_V_PREFIX, name)
 
+/* A kernel variant (CReference/kernel) keeps the tree's names, and its tree's skbuff.h decides the
+ * representation from the stand-in's BITS_PER_LONG. */
+#ifndef SKBREF_KERNEL
 #define sk_buff SKBREF_SYM(sk_buff)
 #define sk_buff_data_t SKBREF_SYM(sk_buff_data_t)
 
 #if SKBREF_V_OFFSET
 #define NET_SKBUFF_DATA_USES_OFFSET 1
+#endif
 #endif
 
 /* typical: NETFILTER, BRIDGE_NETFILTER, NET_SCHED, NET_CLS_ACT, NETWORK_SECMARK */

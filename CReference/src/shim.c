@@ -160,10 +160,13 @@ struct skbref_world *skbref_world_create(uint32_t cache_bytes)
 
 void skbref_world_reset(struct skbref_world *w)
 {
+#ifndef SKBREF_KERNEL_WORKER
     for (size_t i = 0; i < w->nblocks; i++)
         if (!w->blocks[i].in_arena)
             free(w->blocks[i].p);
+#endif
     w->nblocks = 0;
+    w->objects_used = 0;
     w->epoch++;
     w->frag_epoch++;
     w->fail_countdown = 0;
@@ -241,6 +244,10 @@ void skbref_world_destroy(struct skbref_world *w)
     skbref_world_reset(w);
     SKBREF_UNPOISON(w->arena, w->arena_high);
     skbref_give_arena(w->arena);
+#ifdef SKBREF_KERNEL_WORKER
+    if (w->objects)
+        munmap(w->objects, SKBREF_OBJECTS_SIZE);
+#endif
     free(w->scratch);
     free(w->blocks);
     free(w);
@@ -270,14 +277,28 @@ static int skbref_world_reserve(struct skbref_world *w)
     return 1;
 }
 
+#ifdef SKBREF_KERNEL_WORKER
+/* The region of the kernel worker's other objects: 64 MiB, far more than a sequence of calls uses. */
+#define SKBREF_OBJECTS_SIZE ((size_t)64 << 20)
+#endif
+
 static void *skbref_world_track(struct skbref_world *w, unsigned char *p, size_t size, int in_arena)
 {
     w->blocks[w->nblocks].p = p;
     w->blocks[w->nblocks].size = size;
     w->blocks[w->nblocks].in_arena = in_arena;
+    w->blocks[w->nblocks].is_page = 0;
     w->blocks[w->nblocks].version = ++w->writes;
     /* calloc'd blocks are zero already; arena objects are zeroed as they are touched. */
+#ifdef SKBREF_KERNEL_WORKER
+    /* The kernel's code reads and writes its objects without the world's touch, so they are real
+     * from the start (Specs/kernel.md). */
+    if (in_arena)
+        memset(p, 0, size);
+    w->blocks[w->nblocks].lo = size;
+#else
     w->blocks[w->nblocks].lo = in_arena ? 0 : size;
+#endif
     w->blocks[w->nblocks].hi = size;
     w->nblocks++;
     w->epoch++;
@@ -288,6 +309,29 @@ static void *skbref_world_alloc_block(struct skbref_world *w, size_t size, int z
 {
     if (!skbref_world_reserve(w))
         return NULL;
+#ifdef SKBREF_KERNEL_WORKER
+    /* The kernel worker places its other objects (sk_buff heads, pages, the caller's buffers) one
+     * after another in a region of their own that starts over with each sequence, never reused
+     * within it: a wild access of the tree's code then meets the same objects on every run of the
+     * same sequence, whatever ran before (Specs/kernel.md). */
+    if (!w->objects) {
+        /* Right after the data arena when that is free (a hint), so the placement is the same in every run. */
+        void *m = skbref_map(w->arena + SKBREF_ARENA_SIZE, SKBREF_OBJECTS_SIZE, 0);
+        if (!m)
+            return NULL;
+        w->objects = m;
+    }
+    size_t need = (size + 15) & ~(size_t)15;
+    if (need < 16)
+        need = 16;
+    if (need > SKBREF_OBJECTS_SIZE - w->objects_used)
+        return NULL;
+    unsigned char *o = w->objects + w->objects_used;
+    w->objects_used += need;
+    if (zeroed)
+        memset(o, 0, size);
+    return skbref_world_track(w, o, size, 0);
+#endif
     /* At least one byte, so that every block has its own address. */
     unsigned char *p = zeroed ? calloc(1, size ? size : 1) : malloc(size ? size : 1);
     return p ? skbref_world_track(w, p, size, 0) : NULL;
@@ -334,8 +378,10 @@ int skbref_world_free(struct skbref_world *w, const void *p)
         return -1;
     if (w->blocks[i].in_arena)
         SKBREF_POISON(w->blocks[i].p, w->blocks[i].size); /* never reused within the sequence */
+#ifndef SKBREF_KERNEL_WORKER /* its other objects are never reused within the sequence either */
     else
         free(w->blocks[i].p);
+#endif
     w->blocks[i] = w->blocks[--w->nblocks];
     w->epoch++;
     return 0;
@@ -547,6 +593,9 @@ uint64_t skbref_world_digest(struct skbref_world *w, const void *skb, struct skb
                              int64_t tail)
 {
     struct skbref_digest_entry *e = &w->digests[((uintptr_t)skb >> 6) % SKBREF_DIGEST_CACHE];
+#ifdef SKBREF_KERNEL_WORKER
+    e->skb = NULL; /* no cache: the kernel's code does not stamp its writes (Specs/kernel.md) */
+#endif
     if (e->skb != skb || e->head != (uintptr_t)block->p || e->version != block->version || e->data != data ||
         e->tail != tail) {
         e->skb = skb;
@@ -560,6 +609,7 @@ uint64_t skbref_world_digest(struct skbref_world *w, const void *skb, struct skb
     return e->digest;
 }
 
+#ifndef SKBREF_KERNEL_WORKER /* the kernel worker has its own variants (CReference/kernel) */
 const struct skbref_variant *skbref_variant_for(int uses_offset, int profile)
 {
     static const struct skbref_variant *const variants[3][2] = {
@@ -571,6 +621,7 @@ const struct skbref_variant *skbref_variant_for(int uses_offset, int profile)
         return NULL;
     return variants[profile][uses_offset ? 1 : 0];
 }
+#endif
 
 void skbref_keep_freed_memory(void)
 {

@@ -32,6 +32,7 @@ struct skbref_block {
     unsigned char *p;
     size_t size;
     int in_arena;
+    int is_page;                    /* a struct page (the kernel variants' stand-in checks accesses by kind) */
     uint64_t version;               /* changes whenever its bytes are written (cached digests) */
     size_t lo, hi;                  /* [lo, hi): not yet zeroed, reads as zero; lo == hi: all real */
 };
@@ -95,6 +96,8 @@ struct skbref_world {
     uint64_t writes;                /* numbers writes and new blocks; never reset */
     uint64_t epoch;                 /* changes whenever a block is tracked or freed; never reset */
     uint64_t frag_epoch;            /* changes whenever a page count or a frag descriptor may; never reset */
+    unsigned char *objects;         /* the kernel worker's: its other objects, placed one after another */
+    size_t objects_used;
     unsigned char *scratch;         /* the snapshot's copy of a nonlinear packet */
     size_t scratch_size;
     struct skbref_state_memo memo[SKBREF_STATE_MEMO]; /* by skb address */

@@ -1,7 +1,8 @@
 /*
- * freestanding.c: the little of a C library the i386 worker needs, so that it builds with nothing
- * but the Swift toolchain's clang and lld (no 32-bit libc, no gcc-multilib): Linux system calls
- * through int $0x80, mem*, a size-class allocator over mmap, setjmp/longjmp, and the entry point.
+ * freestanding.c: the little of a C library the workers need, so that they build with nothing but
+ * the Swift toolchain's clang and lld (no 32-bit libc, no gcc-multilib): Linux system calls (int
+ * $0x80 on i386, syscall on x86_64, where the kernel worker of `--kernel-tree` runs too), mem*, a
+ * size-class allocator over mmap, setjmp/longjmp, and the entry point.
  * Specs/snapshot.md ("The i386 C reference") says why and how skbdiff builds it.
  */
 #define SKBREF_WORKER_LIBC 1
@@ -15,6 +16,7 @@
 
 #include "worker_io.h"
 
+#if defined(__i386__)
 /* ---- System calls (i386: eax number, ebx, ecx, edx, esi, edi, ebp arguments; int $0x80). ---- */
 
 #define SYS_exit_group 252
@@ -55,6 +57,43 @@ static long sys6(long n, long a, long b, long c, long d, long e, long f)
     return r;
 }
 
+#elif defined(__x86_64__)
+/* ---- System calls (x86_64: rax number, rdi, rsi, rdx, r10, r8, r9 arguments; syscall). ---- */
+
+#define SYS_exit_group 231
+#define SYS_read 0
+#define SYS_write 1
+#define SYS_munmap 11
+#define SYS_mmap 9
+
+static long sys1(long n, long a)
+{
+    long r;
+    __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a) : "rcx", "r11", "memory");
+    return r;
+}
+
+static long sys3(long n, long a, long b, long c)
+{
+    long r;
+    __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+    return r;
+}
+
+static long sys6(long n, long a, long b, long c, long d, long e, long f)
+{
+    long r;
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9) : "rcx", "r11", "memory");
+    return r;
+}
+
+#else
+#error "the worker is built for i386 or x86_64"
+#endif
+
 _Noreturn void worker_exit(int code)
 {
     for (;;)
@@ -69,7 +108,11 @@ long worker_write(int fd, const void *p, size_t n) { return sys3(SYS_write, fd, 
 
 void *mmap(void *addr, size_t length, int prot, int flags, int fd, long offset)
 {
+#if defined(__i386__)
     long r = sys6(SYS_mmap2, (long)addr, (long)length, prot, flags, fd, offset >> 12);
+#else
+    long r = sys6(SYS_mmap, (long)addr, (long)length, prot, flags, fd, offset);
+#endif
     return (unsigned long)r >= (unsigned long)-4095 ? MAP_FAILED : (void *)r;
 }
 
@@ -129,7 +172,8 @@ size_t strlen(const char *s)
 }
 
 /* ---- Allocation: power-of-two classes from 16 bytes to 64 KiB on free lists, larger blocks mapped
- * alone. Each block has a 16-byte header holding its class (or, mapped alone, its size). ---- */
+ * alone. Each block has a 16-byte header: its size when mapped alone (a size_t at 0), its class (an
+ * int at 8, -1 when mapped alone). ---- */
 
 #define HEADER 16u
 #define CLASSES 13        /* 16 << 12 = 64 KiB */
@@ -160,7 +204,7 @@ void *malloc(size_t n)
         if (m == MAP_FAILED)
             return NULL;
         *(size_t *)m = total;
-        *(int *)(m + 4) = -1;
+        *(int *)(m + 8) = -1;
         return m + HEADER;
     }
     int c = class_of(n ? n : 1);
@@ -179,13 +223,13 @@ void *malloc(size_t n)
     }
     unsigned char *p = chunk_next;
     chunk_next += size;
-    *(int *)(p + 4) = c;
+    *(int *)(p + 8) = c;
     return p + HEADER;
 }
 
 static size_t usable_size(const unsigned char *p)
 {
-    int c = *(const int *)(p - HEADER + 4);
+    int c = *(const int *)(p - HEADER + 8);
     return c < 0 ? *(const size_t *)(p - HEADER) - HEADER : (size_t)16 << c;
 }
 
@@ -194,7 +238,7 @@ void free(void *p)
     if (!p)
         return;
     unsigned char *b = p;
-    int c = *(int *)(b - HEADER + 4);
+    int c = *(int *)(b - HEADER + 8);
     if (c < 0) {
         munmap(b - HEADER, *(size_t *)(b - HEADER));
         return;
@@ -236,6 +280,7 @@ int mallopt(int param, int value)
     return 1;
 }
 
+#if defined(__i386__)
 /* ---- setjmp/longjmp (cdecl): ebx, esi, edi, ebp, the caller's esp and the return address. ---- */
 
 __asm__(".text\n"
@@ -269,10 +314,49 @@ __asm__(".text\n"
         "  mov 16(%edx), %esp\n"
         "  jmp *20(%edx)\n");
 
+#else
+/* ---- setjmp/longjmp (System V x86_64): rbx, rbp, r12-r15, the caller's rsp and the return address. ---- */
+
+__asm__(".text\n"
+        ".globl setjmp\n"
+        ".type setjmp,@function\n"
+        "setjmp:\n"
+        "  mov %rbx, 0(%rdi)\n"
+        "  mov %rbp, 8(%rdi)\n"
+        "  mov %r12, 16(%rdi)\n"
+        "  mov %r13, 24(%rdi)\n"
+        "  mov %r14, 32(%rdi)\n"
+        "  mov %r15, 40(%rdi)\n"
+        "  lea 8(%rsp), %rdx\n"
+        "  mov %rdx, 48(%rdi)\n"
+        "  mov (%rsp), %rdx\n"
+        "  mov %rdx, 56(%rdi)\n"
+        "  xor %eax, %eax\n"
+        "  ret\n"
+        ".globl longjmp\n"
+        ".type longjmp,@function\n"
+        "longjmp:\n"
+        "  mov %esi, %eax\n"
+        "  test %eax, %eax\n"
+        "  jnz 1f\n"
+        "  inc %eax\n"
+        "1:\n"
+        "  mov 0(%rdi), %rbx\n"
+        "  mov 8(%rdi), %rbp\n"
+        "  mov 16(%rdi), %r12\n"
+        "  mov 24(%rdi), %r13\n"
+        "  mov 32(%rdi), %r14\n"
+        "  mov 40(%rdi), %r15\n"
+        "  mov 48(%rdi), %rsp\n"
+        "  jmp *56(%rdi)\n");
+
+#endif
+
 /* ---- Entry: a 16-byte aligned stack, then worker_main; its return value is the exit status. ---- */
 
 int worker_main(void);
 
+#if defined(__i386__)
 __asm__(".text\n"
         ".globl _start\n"
         ".type _start,@function\n"
@@ -281,6 +365,18 @@ __asm__(".text\n"
         "  and $-16, %esp\n"
         "  call worker_start\n"
         "  hlt\n");
+
+#else
+__asm__(".text\n"
+        ".globl _start\n"
+        ".type _start,@function\n"
+        "_start:\n"
+        "  xor %ebp, %ebp\n"
+        "  and $-16, %rsp\n"
+        "  call worker_start\n"
+        "  hlt\n");
+
+#endif
 
 /* The worker ends when its input does: when skbdiff closes the pipe, or exits however it exits.
  * (Not PR_SET_PDEATHSIG: that fires when the *thread* that started the worker ends, and skbdiff's

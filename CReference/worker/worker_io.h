@@ -12,7 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SKBREF_WORKER_VERSION 2
+#define SKBREF_WORKER_VERSION 3
+
+/* A batch reply's digest for a sequence the variant did not run: it calls an operation the variant
+ * lacks (struct skbref_variant's supports). */
+#define SKBREF_WORKER_SKIPPED 0x736b697070656421ull
 
 enum skbref_worker_tag {
     WORKER_HELLO = 1,    /* -> version, pointer size, variant count, each variant's sizes, alignments, fields */
@@ -74,7 +78,8 @@ struct skbref_worker_state {
  * anything), else 0xFFFFFFFF. Those records (whose outcome records have skb and consumed 0: skbdiff
  * cannot know the worker's addresses) are not sent: the reply holds, per sequence in order, the u64
  * skbref_digest of that sequence's records, which skbdiff compares with the digest of the records it
- * expects. */
+ * expects; a sequence the variant cannot run (it lacks one of its operations) gets SKBREF_WORKER_SKIPPED
+ * instead. */
 
 long worker_read(int fd, void *p, size_t n);
 long worker_write(int fd, const void *p, size_t n);

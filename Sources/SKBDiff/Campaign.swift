@@ -151,6 +151,11 @@ public struct CampaignCounts: Sendable {
     public var livePairs: UInt64 = 0
     public var offPtrPairs: UInt64 = 0
     public var offPtrPairsPerSequence: UInt64 = 0
+    /// With a kernel tree (`--kernel-tree`): the sequences, and their calls, compared with the
+    /// kernel's code (a sequence calling an operation the tree lacks is not).
+    public var kernel = false
+    public var kernelSequences: UInt64 = 0
+    public var kernelCalls: UInt64 = 0
     /// Iterations run on each target, by index in `Target.all`.
     public var targetIterations = [UInt64](repeating: 0, count: Target.all.count)
 
@@ -180,6 +185,9 @@ public struct CampaignCounts: Sendable {
         livePairs += other.livePairs
         offPtrPairs += other.offPtrPairs
         offPtrPairsPerSequence += other.offPtrPairsPerSequence
+        kernel = kernel || other.kernel
+        kernelSequences += other.kernelSequences
+        kernelCalls += other.kernelCalls
         for i in targetIterations.indices { targetIterations[i] += other.targetIterations[i] }
     }
 
@@ -206,6 +214,13 @@ public struct CampaignCounts: Sendable {
         livePairs += result.livePairs
         offPtrPairs += result.offPtrPairs
         offPtrPairsPerSequence += result.offPtrPairsPerSequence
+        if result.kernel {
+            kernel = true
+            if !result.lacking {
+                kernelSequences += 1
+                for o in result.outcomes where o != nil { kernelCalls += 1 }
+            }
+        }
     }
 }
 
@@ -292,7 +307,9 @@ public enum Campaign {
                         differential.switchOn(options.mutant)
                         differential.checksLeaks = options.checksLeaks
                         differential.defersBatches = true
-                        current = (target, differential, Generator(target: target, maxOps: options.maxOps))
+                        var generator = Generator(target: target, maxOps: options.maxOps)
+                        if differential.comparesKernel { generator.rare = WorkerImplementation.lackedByKernel }
+                        current = (target, differential, generator)
                     }
                     let (_, differential, generator) = current!
                     let before = differential.pendingCount

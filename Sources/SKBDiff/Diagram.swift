@@ -145,6 +145,13 @@ public enum Diagram {
         var out = "[\(index)] \(SeedFile.render(call)) => \(off.outcome.map(SeedFile.render) ?? "not run")"
         if let ptr, ptr.outcome != off.outcome { out += " (PTR: \(ptr.outcome.map(SeedFile.render) ?? "not run"))" }
         out += "\n"
+        // With a kernel tree (Specs/kernel.md): what its code returned (its states are compared like C's).
+        let kernel = views.filter { $0.name.hasPrefix("kernel-") }
+        if !kernel.isEmpty {
+            out += "  " + kernel.map { v in
+                "\(v.name) " + (v.lacking ? "lacks an operation of the sequence: not compared" : "=> " + (v.outcome.map(SeedFile.render) ?? "not run"))
+            }.joined(separator: ", ") + "\n"
+        }
         for r in off.references {
             let differing = ptrDiffering(r, ptr)
             out += text(r, shinfo: shinfo(.offset), label: differing == nil ? nil : "OFF", colour: colour, width: width) + "\n"
@@ -218,6 +225,8 @@ extension Diagram {
         switch d.kind {
         case .fidelityOffset: names = ["swift-off", "c-off"]
         case .fidelityPointer: names = ["swift-ptr", "c-ptr"]
+        case .kernelOffset: names = ["swift-off", "kernel-off"]
+        case .kernelPointer: names = ["swift-ptr", "kernel-ptr"]
         case .representation, .leak: names = ["swift-off", "swift-ptr"]
         }
         let highlighted = Set(d.differences.map { $0.reference < 0 ? $0.field : "skb\($0.reference) \($0.field)" })

@@ -12,6 +12,10 @@ public struct Divergence: Sendable {
         case representation
         /// Allocations left after the final free of every reference.
         case leak
+        /// Swift against a kernel tree's own code under OFF (`--kernel-tree`, Specs/kernel.md).
+        case kernelOffset = "kernel-off"
+        /// Swift against a kernel tree's own code under PTR.
+        case kernelPointer = "kernel-ptr"
 
         public var explanation: String {
             switch self {
@@ -19,6 +23,8 @@ public struct Divergence: Sendable {
             case .fidelityPointer: return "Swift and C disagree under PTR (pointers)"
             case .representation: return "OFF and PTR disagree outside the catalogue of known quirks"
             case .leak: return "allocations stay live after every reference was freed"
+            case .kernelOffset: return "the Swift model and the kernel tree's own code disagree under OFF"
+            case .kernelPointer: return "the Swift model and the kernel tree's own code disagree under PTR"
             }
         }
     }
@@ -32,6 +38,9 @@ public struct Divergence: Sendable {
         /// The frags of the references that have them, where the implementation can tell (the
         /// snapshot holds only their digest), for the report.
         public var frags: [Int: [FragDescriptor]] = [:]
+        /// The implementation lacks one of the sequence's operations so far (Specs/kernel.md): it ran
+        /// nothing from that call on, and is not compared.
+        public var lacking = false
     }
 
     public var kind: Kind
@@ -82,6 +91,11 @@ public struct SequenceResult: Sendable {
     public var livePairs: UInt64 = 0
     public var offPtrPairs: UInt64 = 0
     public var offPtrPairsPerSequence: UInt64 = 0
+    /// An implementation lacked one of the sequence's operations (a kernel tree: alloc_skb_from_cache)
+    /// and compared none of it (the touched comparison) or none from that call on (the full one).
+    public var lacking = false
+    /// A kernel tree's code was among the implementations.
+    public var kernel = false
 
     public init() {}
 
@@ -97,7 +111,22 @@ public struct SequenceResult: Sendable {
         livePairs = 0
         offPtrPairs = 0
         offPtrPairsPerSequence = 0
+        lacking = false
     }
+}
+
+/// The kernel workers of `--kernel-tree`, by arch (Differential.kernelWorkers).
+public final class KernelWorkers: @unchecked Sendable {
+    private let lock = NSLock()
+    private var executables: [Arch: String] = [:]
+
+    /// Compare the kernel's code on these arches from now on ([:]: not at all).
+    public func set(_ e: [Arch: String]) { lock.withLock { executables = e } }
+
+    /// Whether a kernel is compared at all.
+    public var active: Bool { lock.withLock { !executables.isEmpty } }
+
+    func withLock<R>(_ body: ([Arch: String]) -> R) -> R { lock.withLock { body(executables) } }
 }
 
 /// A set of pool references (small integers), as bits.
@@ -172,6 +201,11 @@ public final class Differential {
     private var outcomes: [Outcome?]
     /// Per implementation: a call of this sequence ended in a BUG, panic or overflow there.
     private var died: [Bool]
+    /// Per implementation (`.full`): it lacked one of this sequence's operations so far, and runs
+    /// none of it from there on; per deferred pair (`.touched`): its worker lacks one of them, and
+    /// runs none of the sequence.
+    private var lacks: [Bool]
+    private var pairLacks: [Bool]
     private var before: [ReferenceState] = []
     /// References whose OFF and PTR states are no longer compared in this sequence (a quirk after
     /// which they part ways met them, or they derive from one that it met).
@@ -191,6 +225,25 @@ public final class Differential {
     /// in the i386 worker (I386Worker), and without it (said once, with the fix) Swift OFF against
     /// Swift PTR only.
     public static func standardImplementations(_ target: Target) -> [Implementation] {
+        var impls = baseImplementations(target)
+        if let executable = kernelWorkers.withLock({ $0[target.arch] }) {
+            do {
+                impls += [try WorkerImplementation(representation: .offset, target: target, executable: executable, family: .kernel),
+                          try WorkerImplementation(representation: .pointer, target: target, executable: executable, family: .kernel)]
+            } catch {
+                FileHandle.standardError.write(Data("skbdiff: the kernel worker \(executable) failed: \(error)\n".utf8))
+                exit(70)
+            }
+        }
+        return impls
+    }
+
+    /// The kernel workers of `--kernel-tree` (Specs/kernel.md), by arch: set once by the command line
+    /// before any Differential is made; every Differential then compares the kernel's code too.
+    public static let kernelWorkers = KernelWorkers()
+
+    /// The four standard implementations without the kernel's.
+    static func baseImplementations(_ target: Target) -> [Implementation] {
         var impls: [Implementation] = [SwiftImplementation<OffsetRepresentation>(target: target),
                                        SwiftImplementation<PointerRepresentation>(target: target)]
         switch target.arch {
@@ -226,6 +279,8 @@ public final class Differential {
         var pairs: [(swift: Int, c: Int, kind: Divergence.Kind)] = []
         if let c = impls.firstIndex(where: { $0.name == "c-off" }) { pairs.append((swiftOff, c, .fidelityOffset)) }
         if let c = impls.firstIndex(where: { $0.name == "c-ptr" }) { pairs.append((swiftPtr, c, .fidelityPointer)) }
+        if let k = impls.firstIndex(where: { $0.name == "kernel-off" }) { pairs.append((swiftOff, k, .kernelOffset)) }
+        if let k = impls.firstIndex(where: { $0.name == "kernel-ptr" }) { pairs.append((swiftPtr, k, .kernelPointer)) }
         fidelityPairs = pairs
         let isDeferred = impls.map { $0 is WorkerImplementation }
         immediateCount = isDeferred.firstIndex(of: true) ?? impls.count
@@ -240,6 +295,8 @@ public final class Differential {
         views = Array(repeating: [], count: impls.count)
         outcomes = Array(repeating: nil, count: impls.count)
         died = Array(repeating: false, count: impls.count)
+        lacks = Array(repeating: false, count: impls.count)
+        pairLacks = Array(repeating: false, count: deferredPairs.count)
         scratch = Scratch(implementations: impls.count)
     }
 
@@ -247,6 +304,9 @@ public final class Differential {
     public func switchOn(_ mutant: Mutant?) {
         for impl in implementations { impl.switchOn(mutant.flatMap { $0.side.covers(impl) ? $0.mutation : nil }) }
     }
+
+    /// A kernel tree's code is among the implementations.
+    public var comparesKernel: Bool { implementations.contains { $0.name.hasPrefix("kernel-") } }
 
     /// The implementation whose pool decides what the generator may target.
     public var reference: Implementation { implementations[swiftOff] }
@@ -259,6 +319,8 @@ public final class Differential {
         endedPerSequence = false
         previousTouched = false
         for i in died.indices { died[i] = false }
+        for i in lacks.indices { lacks[i] = false }
+        for k in pairLacks.indices { pairLacks[k] = false }
         batch.removeAll()
         for k in expected.indices { expected[k].dropUncommitted() }
     }
@@ -294,6 +356,7 @@ public final class Differential {
     /// `.full`); then the leak check.
     public func finish(comparison: Comparison, _ result: inout SequenceResult) {
         if comparison == .touched { finishTouched(&result) } else { checkLeaks(&result) }
+        result.kernel = comparesKernel
     }
 
     /// Whether sequences end with the leak check (on unless switched off).
@@ -311,7 +374,7 @@ public final class Differential {
     func checkLeaks(_ result: inout SequenceResult, deferring: Bool) {
         guard checksLeaks, result.failure == nil, let last = result.calls.last else { return }
         var left: [(name: String, count: Int)] = []
-        for (i, impl) in implementations.enumerated() where !died[i] {
+        for (i, impl) in implementations.enumerated() where !died[i] && !lacks[i] {
             if i >= immediateCount && deferring { continue }
             for r in 0..<impl.referenceCount where impl.isRunnable(r) {
                 _ = impl.run(Call(.kfree_skb, target: r), pattern: 0)
@@ -342,6 +405,15 @@ public final class Differential {
         let pagesBefore = pageEpochs
         previousTouched = false
         for (i, impl) in implementations.enumerated() {
+            if !lacks[i] && !impl.supports(call.op) {
+                lacks[i] = true
+                result.lacking = true
+            }
+            if lacks[i] {
+                outcomes[i] = nil
+                views[i].removeAll(keepingCapacity: true)
+                continue
+            }
             outcomes[i] = impl.run(call, pattern: UInt32(truncatingIfNeeded: index))
             if outcomes[i]?.freezes == true { died[i] = true }
             impl.snapshot(into: &views[i])
@@ -349,7 +421,7 @@ public final class Differential {
         record(call, &result)
         if let trace { trace(index, call, currentViews()) }
 
-        for pair in fidelityPairs {
+        for pair in fidelityPairs where !lacks[pair.c] {
             let diffs = exactDifferences((outcomes[pair.swift], views[pair.swift]), (outcomes[pair.c], views[pair.c]))
             if !diffs.isEmpty {
                 result.failure = Divergence(kind: pair.kind, step: index, call: call, differences: diffs, views: currentViews())
@@ -420,6 +492,7 @@ public final class Differential {
         implementations.indices.map { i in
             var view = Divergence.View(name: implementations[i].name, representation: implementations[i].representation,
                                        outcome: outcomes[i], references: views[i])
+            view.lacking = lacks[i]
             for r in views[i] where r.state.nrFrags != 0 {
                 if let frags = implementations[i].fragDescriptors(of: r.reference) { view.frags[r.reference] = frags }
             }
@@ -571,6 +644,7 @@ public final class Differential {
             if same {
                 checkLeaks(&result, deferring: deferring)
                 guard deferring && result.failure == nil else { return }
+                if pairLacks.contains(true) { result.lacking = true }
                 defer_()
                 if defersBatches || flushDeferred()[0] { return }
             }
@@ -644,6 +718,8 @@ extension Differential {
         batch.append(call, before: before, touched: touched)
         let sc = scratch
         for (k, pair) in deferredPairs.enumerated() {
+            if !pairLacks[k] && !implementations[pair.c].supports(call.op) { pairLacks[k] = true }
+            if pairLacks[k] { continue }
             let s = pair.swift
             if before >= 0 { expected[k].state(before, sc.beforePresent[s] ? UnsafePointer(sc.before + s) : nil) }
             expected[k].outcome(outcomes[s])
@@ -653,6 +729,9 @@ extension Differential {
 
     private func worker(_ i: Int) -> WorkerImplementation { implementations[i] as! WorkerImplementation }
 
+    /// A worker's digest for a sequence it lacks an operation of (worker_io.h's SKBREF_WORKER_SKIPPED).
+    static let skippedDigest: UInt64 = 0x736b_6970_7065_6421
+
     /// Sequences waiting for `flushDeferred`.
     public var pendingCount: Int { pending.count }
 
@@ -661,6 +740,12 @@ extension Differential {
     fileprivate func defer_() {
         pending.append(batch)
         for (k, pair) in deferredPairs.enumerated() {
+            if pairLacks[k] {
+                // The worker does not run it either (worker_io.h, SKBREF_WORKER_SKIPPED).
+                expected[k].bytes.count = 0
+                expected[k].digests.append(Differential.skippedDigest)
+                continue
+            }
             let final = views[pair.swift]
             expected[k].bytes.store(UInt32(final.count))
             final.withUnsafeBufferPointer { final in

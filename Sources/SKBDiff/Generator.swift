@@ -31,6 +31,12 @@ public struct Generator: Sendable {
     public let maxOps: Int
     /// Above this many usable references, calls that make new ones are rare.
     public var poolLimit = 6
+    /// Operations drawn 1 time in 32 only (a kernel tree lacks them, and a sequence that calls one is
+    /// not compared with the kernel: Specs/kernel.md). Empty: the draws are as without it.
+    public var rare: Set<Operation> = [] {
+        didSet { isRare = Operation.allCases.map { rare.contains($0) } }
+    }
+    private var isRare: [Bool] = []
 
     private let shinfo: Int64
     private let cacheLine: Int64
@@ -116,7 +122,8 @@ public struct Generator: Sendable {
         repeat {
             op = pick(&rng)
             if usable == 0 && op.takesTarget { op = Generator.allocators[rng.below(4)] }
-        } while op.effect == .produces && usable >= poolLimit && !rng.chance(10)
+        } while (op.effect == .produces && usable >= poolLimit && !rng.chance(10))
+            || (!isRare.isEmpty && isRare[op.rawValue] && rng.below(32) != 0)
         guard op.takesTarget else { return Call(op, allocationArguments(op, &rng)) }
         let r = kth(rng.below(usable))
         return arguments(op, r.reference, r.state, frags, &rng)

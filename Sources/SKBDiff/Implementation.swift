@@ -84,6 +84,13 @@ public protocol Implementation: AnyObject {
     /// The reference's frags, for reports and the generator's boundaries (nil when the implementation
     /// cannot tell; [] for a linear, empty or ended reference).
     func fragDescriptors(of reference: Int) -> [FragDescriptor]?
+    /// The implementation has the operation (a kernel tree may lack one: Specs/kernel.md). A sequence
+    /// that calls one it lacks is compared on the others only.
+    func supports(_ op: Operation) -> Bool
+}
+
+extension Implementation {
+    public func supports(_ op: Operation) -> Bool { true }
 }
 
 /// The data buffer and fclone pair an sk_buff belongs to, as numbers that are equal exactly when

@@ -77,6 +77,17 @@ public enum SummaryMerge {
             }
             out[key] = total
         }
+        // Present only with a kernel tree (every shard of such a campaign has it).
+        if shards.contains(where: { $0.object["kernel_compared"] != nil }) {
+            var total: [String: UInt64] = [:]
+            for s in shards {
+                guard let d = s.object["kernel_compared"] as? [String: Any] else {
+                    throw Failure(file: s.file, message: "has no \"kernel_compared\" where another shard has: expected shards of one campaign")
+                }
+                for (k, v) in d { total[k, default: 0] += try number(v, "kernel_compared.\(k)", s.file) }
+            }
+            out["kernel_compared"] = total
+        }
         out["findings"] = shards.flatMap { ($0.object["findings"] as? [Any]) ?? [] }
         // A campaign with an interrupted shard was interrupted (older shards lack the key).
         out["interrupted"] = shards.contains { ($0.object["interrupted"] as? Bool) == true }

@@ -87,7 +87,7 @@ public enum Replay {
         let result = differential.run(seed.calls) { i, call, views in
             trace?(i, call, views)
             for expected in seed.stateExpectations[i] ?? [] {
-                for view in views {
+                for view in views where !view.lacking {
                     for m in expected.mismatches(in: view.references, representation: view.representation) {
                         stateMismatches.append("\(path):\(seed.lines[i]): \(view.name): \(m)")
                     }

@@ -75,6 +75,11 @@ public enum Report {
         if c.iterations > 0 {
             out += String(format: "nonlinear skbs (paged frags) in %.1f%% of sequences\n", 100 * Double(c.nonlinearSequences) / Double(c.iterations))
         }
+        if c.kernel && c.iterations > 0 {
+            out += String(format: "kernel tree's code compared on %.1f%% of sequences (%llu of %llu) and %.1f%% of calls; the rest call an operation it lacks\n",
+                          100 * Double(c.kernelSequences) / Double(c.iterations), c.kernelSequences, c.iterations,
+                          c.operations > 0 ? 100 * Double(c.kernelCalls) / Double(c.operations) : 0)
+        }
         if r.stoppedEarly { out += "stopped early after \(r.options.maxDivergences) divergences\n" }
         if r.interrupted { out += "interrupted after \(c.iterations) of \(r.options.range.count) iterations\n" }
         if c.divergences == 0 {
@@ -116,6 +121,9 @@ public enum Report {
             "offptr_pairs": ["live": c.livePairs, "compared": c.offPtrPairs,
                              "compared_per_sequence_rule": c.offPtrPairsPerSequence],
         ]
+        if c.kernel {
+            obj["kernel_compared"] = ["sequences": c.kernelSequences, "calls": c.kernelCalls]
+        }
         obj["findings"] = r.findings.map { f -> [String: Any] in
             var d: [String: Any] = ["iteration": f.iteration, "kind": f.failure.kind.rawValue, "summary": oneLine(f.failure),
                                     "calls": f.seedFile.calls.count]

@@ -69,7 +69,7 @@ public enum I386Worker {
     }
 
     /// This package's CReference directory, from where this file was compiled.
-    static var packageCReference: String {
+    public static var packageCReference: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("CReference").path
     }
@@ -148,7 +148,7 @@ public enum I386Worker {
     }
 
     /// Run a program to its end; its exit status and what it printed on stderr and stdout.
-    static func runProcess(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
+    public static func runProcess(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = arguments
@@ -425,10 +425,21 @@ public struct WorkerFailure: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
-/// The C reference in one representation and the target's CONFIG profile, running in the i386
-/// worker with 32-bit pointers. In `.full` comparison each call, state and snapshot is one request;
-/// in `.touched` the Differential hands it whole sequences (`startBatches`, `receiveBatches`).
+/// A C implementation in one representation and the target's CONFIG profile, running in a worker
+/// process: the C reference in the i386 worker with 32-bit pointers, or a kernel tree's own code in a
+/// kernel worker (`--kernel-tree`, Specs/kernel.md) on either arch. In `.full` comparison each call,
+/// state and snapshot is one request; in `.touched` the Differential hands it whole sequences
+/// (`startBatches`, `receiveBatches`).
 public final class WorkerImplementation: Implementation {
+    /// Whose code the worker runs: the name's first half ("c-off", "kernel-ptr").
+    public enum Family: String, Sendable {
+        case c
+        case kernel
+
+        var title: String { self == .c ? "the C reference" : "the kernel tree's code" }
+    }
+
+    public let family: Family
     public let representation: RepresentationKind
     public let sizing: Sizing
     let executable: String
@@ -459,15 +470,16 @@ public final class WorkerImplementation: Implementation {
         public var bitWidth: UInt32
     }
 
-    public init(representation: RepresentationKind, target: Target, executable: String) throws(WorkerFailure) {
+    public init(representation: RepresentationKind, target: Target, executable: String, family: Family = .c) throws(WorkerFailure) {
+        self.family = family
         self.representation = representation
         self.executable = executable
         // An idle worker that ended meanwhile (killed from outside) is let go for a fresh one.
         var p = try WorkerProcess.checkOut(executable)
         var variants: [VariantInfo]
-        do { variants = try WorkerImplementation.hello(p) } catch {
+        do { variants = try WorkerImplementation.hello(p, pointerSize: target.arch.pointerSize) } catch {
             p = try WorkerProcess.fresh(executable)
-            variants = try WorkerImplementation.hello(p)
+            variants = try WorkerImplementation.hello(p, pointerSize: target.arch.pointerSize)
         }
         process = p
         let profile = Int32(ConfigProfile.allCases.firstIndex(of: target.config)!)
@@ -481,7 +493,7 @@ public final class WorkerImplementation: Implementation {
             process.append(target.cacheLine)
             try process.send(expectReply: true)
             guard process.u32(0) == 1 else {
-                throw WorkerFailure("the worker could not open its world: no arena at 0xC0000000 or a bad cache line \(target.cacheLine)")
+                throw WorkerFailure("the worker could not open its world: no data arena could be mapped, or a bad cache line \(target.cacheLine)")
             }
             process.opened = want
         }
@@ -495,10 +507,12 @@ public final class WorkerImplementation: Implementation {
     }
 
     /// The variants' sizes and fields.
-    static func hello(_ p: WorkerProcess) throws(WorkerFailure) -> [VariantInfo] {
+    static func hello(_ p: WorkerProcess, pointerSize: Int) throws(WorkerFailure) -> [VariantInfo] {
         p.begin(.hello)
         try p.send(expectReply: true)
-        guard p.u32(0) == 2, p.u32(4) == 4 else { throw WorkerFailure("not an i386 worker of this skbdiff (version \(p.u32(0)), \(p.u32(4))-byte pointers)") }
+        guard p.u32(0) == 3, p.u32(4) == UInt32(pointerSize) else {
+            throw WorkerFailure("not a worker of this skbdiff with \(pointerSize)-byte pointers (version \(p.u32(0)), \(p.u32(4))-byte pointers)")
+        }
         var at = 12
         var out: [VariantInfo] = []
         func fields() -> [CField32] {
@@ -526,23 +540,29 @@ public final class WorkerImplementation: Implementation {
         return out
     }
 
-    /// The compiled i386 variants, for the layout checker.
-    public static func variants(executable: String) throws(WorkerFailure) -> [VariantInfo] {
+    /// A worker's compiled variants, for the layout checker.
+    public static func variants(executable: String, pointerSize: Int = 4) throws(WorkerFailure) -> [VariantInfo] {
         let p = try WorkerProcess.checkOut(executable)
         defer { WorkerProcess.checkIn(p, executable) }
-        return try hello(p)
+        return try hello(p, pointerSize: pointerSize)
     }
 
-    public var name: String { "c-\(representation.short.lowercased())" }
+    public var name: String { "\(family.rawValue)-\(representation.short.lowercased())" }
+
+    /// 2.6.24 has no alloc_skb_from_cache: a kernel worker lacks it (Specs/kernel.md).
+    public func supports(_ op: Operation) -> Bool { family == .c || !WorkerImplementation.lackedByKernel.contains(op) }
+
+    /// What a kernel worker lacks (the harness's skbref_supports says the same).
+    public static let lackedByKernel: Set<Operation> = [.alloc_skb_from_cache]
     public var referenceCount: Int { pool.handles.count }
     public func isRunnable(_ reference: Int) -> Bool { pool.runnable(reference) != nil }
     public var usableCount: Int { pool.usableCount }
     public func usableReference(_ k: Int) -> Int { pool.usableReference(k) }
 
-    /// A failed worker ends the process with a clear message: the C reference misbehaved (a crash is
-    /// a bug in CReference, reproduced by replaying the sequence that was running).
+    /// A failed worker ends the process with a clear message: the C reference (or the stand-in
+    /// around a kernel tree's code) misbehaved; a crash is reproduced by replaying the sequence that was running.
     private func failed(_ e: WorkerFailure) -> Never {
-        FileHandle.standardError.write(Data("skbdiff: the i386 C reference (\(name)) failed: \(e)\n".utf8))
+        FileHandle.standardError.write(Data("skbdiff: \(family.title) (\(name), in its worker) failed: \(e)\n".utf8))
         exit(70)
     }
 

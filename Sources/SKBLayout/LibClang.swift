@@ -63,6 +63,14 @@ public final class LibClang: @unchecked Sendable {
     let getFieldDeclBitWidth: skb_clang_getFieldDeclBitWidth_fn
     let cursorIsAnonymousRecordDecl: skb_clang_Cursor_isAnonymousRecordDecl_fn
     let getTypedefDeclUnderlyingType: skb_clang_getTypedefDeclUnderlyingType_fn
+    let getCursorExtent: skb_clang_getCursorExtent_fn
+    let getRangeStart: skb_clang_getRangeStart_fn
+    let getRangeEnd: skb_clang_getRangeEnd_fn
+    let getFileLocation: skb_clang_getFileLocation_fn
+    let getCursorLocation: skb_clang_getCursorLocation_fn
+    let getFileName: skb_clang_getFileName_fn
+    let getCursorReferenced: skb_clang_getCursorReferenced_fn
+    let getTypeSpelling: skb_clang_getTypeSpelling_fn
 
     /// libclang's thread-safety rules are subtle and a parse takes milliseconds: one at a time in
     /// the process, whichever libclang parses.
@@ -102,6 +110,14 @@ public final class LibClang: @unchecked Sendable {
         getFieldDeclBitWidth = try symbol("clang_getFieldDeclBitWidth")
         cursorIsAnonymousRecordDecl = try symbol("clang_Cursor_isAnonymousRecordDecl")
         getTypedefDeclUnderlyingType = try symbol("clang_getTypedefDeclUnderlyingType")
+        getCursorExtent = try symbol("clang_getCursorExtent")
+        getRangeStart = try symbol("clang_getRangeStart")
+        getRangeEnd = try symbol("clang_getRangeEnd")
+        getFileLocation = try symbol("clang_getFileLocation")
+        getCursorLocation = try symbol("clang_getCursorLocation")
+        getFileName = try symbol("clang_getFileName")
+        getCursorReferenced = try symbol("clang_getCursorReferenced")
+        getTypeSpelling = try symbol("clang_getTypeSpelling")
         version = string(getClangVersion())
         resourceDirectory = LibClang.resourceDirectory(beside: path, version: version)
     }
@@ -179,6 +195,44 @@ public final class LibClang: @unchecked Sendable {
     func alignOf(_ t: CXType) -> Int64 { typeGetAlignOf(t) }
     func offsetOf(_ t: CXType, _ field: String) -> Int64 { typeGetOffsetOf(t, field) }
     func rootCursor(_ tu: OpaquePointer) -> CXCursor { getTranslationUnitCursor(tu) }
+
+    /// A location in its file: the file's name, line and byte offset (a macro's expansion site).
+    public struct FileLocation: Hashable, Sendable {
+        public var file: String
+        public var line: Int
+        public var offset: Int
+    }
+
+    func fileLocation(_ l: SKBCXSourceLocation) -> FileLocation {
+        var file: SKBCXFile?
+        var line: UInt32 = 0, column: UInt32 = 0, offset: UInt32 = 0
+        getFileLocation(l, &file, &line, &column, &offset)
+        return FileLocation(file: file.map { string(getFileName($0)) } ?? "", line: Int(line), offset: Int(offset))
+    }
+
+    /// Where a cursor's source text starts and ends (the end is one past its last character).
+    func extent(_ c: CXCursor) -> (start: FileLocation, end: FileLocation) {
+        let r = getCursorExtent(c)
+        return (fileLocation(getRangeStart(r)), fileLocation(getRangeEnd(r)))
+    }
+
+    func location(_ c: CXCursor) -> FileLocation { fileLocation(getCursorLocation(c)) }
+    func referenced(_ c: CXCursor) -> CXCursor { getCursorReferenced(c) }
+    func typeSpelling(_ t: CXType) -> String { string(getTypeSpelling(t)) }
+
+    /// Every cursor below `parent`, depth first (clang_visitChildren with CXChildVisit_Recurse).
+    func descendants(_ parent: CXCursor) -> [CXCursor] {
+        final class Collector { var cursors: [CXCursor] = [] }
+        let collector = Collector()
+        let visitor: SKBCXCursorVisitor = { cursor, _, context in
+            Unmanaged<Collector>.fromOpaque(context!).takeUnretainedValue().cursors.append(cursor)
+            return 2 // CXChildVisit_Recurse
+        }
+        withExtendedLifetime(collector) {
+            _ = visitChildren(parent, visitor, Unmanaged.passUnretained(collector).toOpaque())
+        }
+        return collector.cursors
+    }
 
     /// The direct children of a cursor, in source order (clang_visitChildren with CXChildVisit_Continue).
     /// The collector reaches the C visitor, which can capture nothing, through client_data.

@@ -15,6 +15,8 @@ public enum BugCheck: Int32, CaseIterable, Hashable, Sendable {
     case expandShared = 4
     case copyBits = 5
     case badFree = 6
+    /// A kernel tree's BUG() that none of the others names (`--kernel-tree`, Specs/kernel.md).
+    case other = 7
 
     public var name: String {
         switch self {
@@ -24,6 +26,7 @@ public enum BugCheck: Int32, CaseIterable, Hashable, Sendable {
         case .expandShared: return "expand_shared"
         case .copyBits: return "copy_bits"
         case .badFree: return "bad_free"
+        case .other: return "other"
         }
     }
 }

@@ -34,6 +34,8 @@ struct FuzzCommand: ParsableCommand {
 
     @OptionGroup var targetOptions: TargetSpaceOptions
 
+    @OptionGroup var kernel: KernelTreeOptions
+
     @Option(help: "Directory for findings (.skb seed files).")
     var out: String = "./skbdiff-findings"
 
@@ -122,6 +124,7 @@ struct FuzzCommand: ParsableCommand {
         if targets.contains(where: { $0.arch == .i386 }), case let .failure(u) = I386Worker.executable {
             I386Worker.warnOnce(u)
         }
+        try kernel.activate(arches: Set(targets.map(\.arch)), quiet: quiet)
         if !quiet {
             let described = options.targets.pinned.map(\.description) ?? "\(options.targets) (\(targets.count) targets, one per block of \(TargetSpace.blockSize) iterations)"
             printError("skbdiff: seed 0x\(String(options.seed, radix: 16)), \(options.range.count) iterations, target \(described), \(jobs) job\(jobs == 1 ? "" : "s")")

@@ -33,6 +33,8 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Draw the sequence as SVG to this file: one row per step, every live reference's buffer (one seed file).")
     var svg: String?
 
+    @OptionGroup var kernel: KernelTreeOptions
+
     func validate() throws {
         if svg != nil && paths.count != 1 { throw ValidationError("--svg draws one seed file; found \(paths.count) paths") }
     }
@@ -41,6 +43,7 @@ struct ReplayCommand: ParsableCommand {
         let files: [String]
         do { files = try Replay.files(paths) } catch { printError(error.description); throw ExitCode(2) }
         if svg != nil && files.count != 1 { printError("--svg draws one seed file; \(paths[0]) holds \(files.count)"); throw ExitCode(2) }
+        try kernel.activate(arches: Set(Arch.allCases), quiet: true)
         var diverged = 0
         for file in files {
             let verdict: Replay.Verdict
@@ -95,6 +98,10 @@ struct ReplayCommand: ParsableCommand {
 private func printStep(_ index: Int, _ call: Call, _ views: [Divergence.View]) {
     print("[\(index)] \(SeedFile.render(call))")
     for v in views {
+        if v.lacking {
+            print("    \(v.name): lacks an operation of the sequence so far: not compared")
+            continue
+        }
         print("    \(v.name): \(v.outcome.map(SeedFile.render) ?? "not run")")
         for r in v.references {
             let fields = r.state.fields.map { "\($0.name)=\($0.value)" }.joined(separator: " ")

@@ -115,6 +115,41 @@ typedef unsigned (*skb_clang_Cursor_isAnonymousRecordDecl_fn)(SKBCXCursor cursor
 /* clang_getTypedefDeclUnderlyingType */
 typedef SKBCXType (*skb_clang_getTypedefDeclUnderlyingType_fn)(SKBCXCursor cursor);
 
+/* ---- Source locations (the kernel-tree extractor cuts function definitions at their extents) ---- */
+
+/* CXSourceLocation */
+typedef struct {
+    const void *ptr_data[2];
+    unsigned int_data;
+} SKBCXSourceLocation;
+
+/* CXSourceRange */
+typedef struct {
+    const void *ptr_data[2];
+    unsigned begin_int_data;
+    unsigned end_int_data;
+} SKBCXSourceRange;
+
+/* CXFile */
+typedef void *SKBCXFile;
+
+/* clang_getCursorExtent */
+typedef SKBCXSourceRange (*skb_clang_getCursorExtent_fn)(SKBCXCursor cursor);
+/* clang_getRangeStart, clang_getRangeEnd */
+typedef SKBCXSourceLocation (*skb_clang_getRangeStart_fn)(SKBCXSourceRange range);
+typedef SKBCXSourceLocation (*skb_clang_getRangeEnd_fn)(SKBCXSourceRange range);
+/* clang_getFileLocation: where a location is in its file (a macro's expansion site) */
+typedef void (*skb_clang_getFileLocation_fn)(SKBCXSourceLocation location, SKBCXFile *file, unsigned *line,
+                                             unsigned *column, unsigned *offset);
+/* clang_getCursorLocation */
+typedef SKBCXSourceLocation (*skb_clang_getCursorLocation_fn)(SKBCXCursor cursor);
+/* clang_getFileName */
+typedef SKBCXString (*skb_clang_getFileName_fn)(SKBCXFile file);
+/* clang_getCursorReferenced: the declaration a reference names (a null cursor otherwise) */
+typedef SKBCXCursor (*skb_clang_getCursorReferenced_fn)(SKBCXCursor cursor);
+/* clang_getTypeSpelling */
+typedef SKBCXString (*skb_clang_getTypeSpelling_fn)(SKBCXType type);
+
 #ifdef __cplusplus
 }
 #endif

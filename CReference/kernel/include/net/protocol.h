@@ -1,0 +1,2 @@
+/* Stand-in for the kernel header <net/protocol.h>: empty; the stand-in kernel environment (skbk_env.h,
+ * included before the tree's code) declares what the tree's skbuff code needs. */
