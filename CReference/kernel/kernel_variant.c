@@ -14,6 +14,10 @@
 #define skb_over_panic SKBREF_SYM(skb_over_panic)
 #define skb_under_panic SKBREF_SYM(skb_under_panic)
 #define nf_conntrack_destroy SKBREF_SYM(nf_conntrack_destroy)
+/* The header's two linear-data copy helpers keep their code under another name; the code taken from
+ * skbuff.c calls the checked ones below, which call them. */
+#define skb_copy_from_linear_data skbk_tree_skb_copy_from_linear_data
+#define skb_copy_from_linear_data_offset skbk_tree_skb_copy_from_linear_data_offset
 
 /* The tree's header, as it is. */
 #include <linux/skbuff.h>
@@ -27,6 +31,27 @@
  * inline functions keep the tree's own macro (they run on sk_buffs whose end is sound). */
 #undef skb_shinfo
 #define skb_shinfo(SKB) ((struct skb_shared_info *)skbk_shinfo((SKB)->head, skb_end_pointer(SKB)))
+
+/* The C reference's checked access windows (skb_linear_window, skb_access). */
+#include "skbref_access.h"
+
+/* skb_copy_from_linear_data(_offset), checked: the bytes read are the skb's own packet bytes, in
+ * [head, head + end) of its buffer (the C reference's window), else the call ends with overflow. A
+ * pointer that left its buffer can land in another object, which the checked memcpy alone would take
+ * for a sound access. Then the tree's own helper runs. */
+#undef skb_copy_from_linear_data
+#undef skb_copy_from_linear_data_offset
+static inline void skb_copy_from_linear_data(const struct sk_buff *skb, void *to, const unsigned int len)
+{
+    skb_access(skb_linear_window(skb), skb->data, len, 0);
+    skbk_tree_skb_copy_from_linear_data(skb, to, len);
+}
+static inline void skb_copy_from_linear_data_offset(const struct sk_buff *skb, const int offset, void *to,
+                                                    const unsigned int len)
+{
+    skb_access(skb_linear_window(skb), skb->data + offset, len, 0);
+    skbk_tree_skb_copy_from_linear_data_offset(skb, offset, to, len);
+}
 
 /* skbk_extracted.c (generated): the named function definitions and file-scope variables of the
  * tree's net/core/skbuff.c, cut out by libclang at their extents, in file order, each under a #line

@@ -191,6 +191,9 @@ static _Noreturn void skbk_bug(const char *function);
 /* An access the kernel makes to [p, p + n): overflow unless it stays inside its object
  * (skbk_checked in the variant). `writes`: the bytes change (cached digests are dropped). */
 static void skbk_check(const void *p, size_t n, int writes);
+/* The kernel would have touched memory outside an object: the call ends (skbk_env_impl.h). */
+static _Noreturn void skbref_overflow(void);
+
 /* The shared info at `end`: overflow unless it lies in the data buffer that starts at `head`, as the
  * C reference's skb_shinfo() checks (kernel_variant.c). */
 static inline void *skbk_shinfo(const void *head, void *end);

@@ -5,7 +5,6 @@
  * C reference place, count and check the same objects (Specs/kernel.md).
  */
 
-/* The kernel would have touched memory outside an object: end the call before the access. */
 static _Noreturn void skbref_overflow(void)
 {
     skbref_world_fail(skbref_current, SKBREF_OVERFLOW, 0);
@@ -72,6 +71,13 @@ void skb_under_panic(struct sk_buff *skb, int sz, void *here)
  * (sk_buff heads, the caller's buffer of skb_copy_bits), inside it. Else the call ends with
  * SKBREF_OVERFLOW, as the C reference's windows do (Specs/snapshot.md, "Bytes").
  */
+static /* What the running call may touch besides objects of its own making (skbk_before_call). */
+static struct {
+    const unsigned char *target_head;   /* the data buffer of the call's target when it started */
+    const unsigned char *arena_mark;    /* data buffers at or above this were allocated by the call */
+    const struct page *mapped;          /* the page last mapped (page_address, kmap_atomic) */
+} skbk_call;
+
 static void skbk_check(const void *p, size_t n, int writes)
 {
     struct skbref_world *w = skbref_current;
@@ -84,6 +90,16 @@ static void skbk_check(const void *p, size_t n, int writes)
         if (a < lo || a - lo >= b->size + (b->size == 0))
             continue;
         size_t off = a - lo, lo_ok = 0, hi_ok = b->size;
+        /* A data buffer read is the target's or one the call allocated; a write goes to one the call
+         * allocated once it allocated one (the fresh buffer of an expand or a copy), else to the
+         * target's. A page is the one mapped. Any other is reached only by a pointer that left its
+         * own object (e.g. pskb_expand_head's data + nhead with nhead < 0). */
+        int own = b->p >= skbk_call.arena_mark;
+        int fresh = w->arena + w->arena_used > skbk_call.arena_mark;
+        if (b->in_arena && (writes ? (fresh ? !own : b->p != skbk_call.target_head) : (!own && b->p != skbk_call.target_head)))
+            skbref_overflow();
+        if (b->is_page && b->p != (const unsigned char *)skbk_call.mapped)
+            skbref_overflow();
         if (b->in_arena && b->size >= sizeof(struct skb_shared_info)) {
             size_t end = b->size - sizeof(struct skb_shared_info);
             if (off == end && n == sizeof(struct skb_shared_info))
@@ -196,7 +212,8 @@ static void put_page(struct page *page)
 
 static void *page_address(struct page *page)
 {
-    return skbk_page(page)->bytes;
+    skbk_call.mapped = skbk_page(page);
+    return page->bytes;
 }
 
 /* A fresh page, count 1, holding the page pattern of `id` (Specs/paged.md); NULL when the allocation
@@ -244,8 +261,6 @@ void nf_conntrack_destroy(struct nf_conntrack *nfct)
 #define memmove(to, from, n) __builtin_memmove((to), (from), (n))
 #define memset(p, c, n) __builtin_memset((p), (c), (n))
 
-#include "skbref_access.h"
-
 /*
  * The driver's receive path of add_frag (Specs/paged.md), with the header's own skb_fill_page_desc:
  * -EMSGSIZE when frags[] is full, -EINVAL when the range leaves the page, -ENOMEM when alloc_page
@@ -271,13 +286,19 @@ static int skbref_add_frag(struct sk_buff *skb, unsigned int offset, unsigned in
     return 0;
 }
 
-/* skb_init, taken from the tree, makes the variant's two caches before its first call. */
-static void skbk_init_once(void)
+/* Before each call: skb_init, taken from the tree, makes the variant's two caches before its first
+ * call; what the call may touch is noted (skbk_check). */
+static void skbk_before_call(const struct skbref_call *call)
 {
     static int done;
     if (!done) {
         done = 1;
         skb_init();
     }
+    struct skbref_world *w = skbref_current;
+    const struct sk_buff *skb = call->skb;
+    skbk_call.target_head = skb && skbref_world_owns(w, (uintptr_t)skb, sizeof(*skb)) ? skb->head : NULL;
+    skbk_call.arena_mark = w->arena + w->arena_used;
+    skbk_call.mapped = NULL;
 }
-#define SKBREF_KERNEL_BEFORE_CALL() skbk_init_once()
+#define SKBREF_KERNEL_BEFORE_CALL(call) skbk_before_call(call)

@@ -32,6 +32,11 @@
 #endif
 
 /* Arena bytes a reset leaves mapped: more than nearly every sequence uses. */
+#ifdef SKBREF_KERNEL_WORKER
+/* The region of the kernel worker's other objects: 64 MiB, far more than a sequence of calls uses. */
+#define SKBREF_OBJECTS_SIZE ((size_t)64 << 20)
+#endif
+
 #define SKBREF_ARENA_KEEP ((size_t)512 << 10)
 
 #ifndef MAP_NORESERVE
@@ -276,11 +281,6 @@ static int skbref_world_reserve(struct skbref_world *w)
     w->capacity = capacity;
     return 1;
 }
-
-#ifdef SKBREF_KERNEL_WORKER
-/* The region of the kernel worker's other objects: 64 MiB, far more than a sequence of calls uses. */
-#define SKBREF_OBJECTS_SIZE ((size_t)64 << 20)
-#endif
 
 static void *skbref_world_track(struct skbref_world *w, unsigned char *p, size_t size, int in_arena)
 {

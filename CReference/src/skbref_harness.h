@@ -305,7 +305,7 @@ static void skbref_apply(struct skbref_world *w, const struct skbref_call *call,
     skbref_current = w;
     if (setjmp(w->bug_jump) == 0) {
 #ifdef SKBREF_KERNEL_BEFORE_CALL
-        SKBREF_KERNEL_BEFORE_CALL();
+        SKBREF_KERNEL_BEFORE_CALL(call);
 #endif
         skbref_run(call, result);
     } else {

@@ -84,6 +84,8 @@ public struct CampaignOptions: Sendable {
     /// Asked to stop (SIGINT, SIGTERM): the workers finish the iteration they run, and any finding
     /// in flight is shrunk and written; the report counts what ran.
     public var stop: CampaignStop?
+    /// The kernel workers to compare, by arch (`--kernel-tree`); nil: Differential.kernelWorkers.
+    public var kernelWorkers: [Arch: String]?
 
     public init() {}
 
@@ -303,7 +305,8 @@ public enum Campaign {
                     let target = TargetSpace.target(in: targets, seed: options.seed, iteration: i)
                     if current?.target != target {
                         if let d = current?.differential { settle(d) }
-                        let differential = Differential(target: target)
+                        let differential = Differential(target: target, implementations:
+                            Differential.standardImplementations(target, kernel: options.kernelWorkers))
                         differential.switchOn(options.mutant)
                         differential.checksLeaks = options.checksLeaks
                         differential.defersBatches = true

@@ -224,9 +224,9 @@ public final class Differential {
     /// The four standard implementations. On x86_64 the C reference runs in this process; on i386
     /// in the i386 worker (I386Worker), and without it (said once, with the fix) Swift OFF against
     /// Swift PTR only.
-    public static func standardImplementations(_ target: Target) -> [Implementation] {
+    public static func standardImplementations(_ target: Target, kernel: [Arch: String]? = nil) -> [Implementation] {
         var impls = baseImplementations(target)
-        if let executable = kernelWorkers.withLock({ $0[target.arch] }) {
+        if let executable = kernel.map({ $0[target.arch] }) ?? kernelWorkers.withLock({ $0[target.arch] }) {
             do {
                 impls += [try WorkerImplementation(representation: .offset, target: target, executable: executable, family: .kernel),
                           try WorkerImplementation(representation: .pointer, target: target, executable: executable, family: .kernel)]

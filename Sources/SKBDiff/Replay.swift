@@ -78,9 +78,10 @@ public enum Replay {
     }
 
     /// Run a seed file. A call whose target cannot take it (empty, ended or frozen) is a malformed file.
-    public static func run(_ seed: SeedFile, path: String, mutant: Mutant? = nil,
+    public static func run(_ seed: SeedFile, path: String, mutant: Mutant? = nil, kernelWorkers: [Arch: String]? = nil,
                            trace: ((Int, Call, [Divergence.View]) -> Void)? = nil) throws(SeedError) -> Verdict {
-        let differential = Differential(target: seed.target)
+        let differential = Differential(target: seed.target,
+                                        implementations: Differential.standardImplementations(seed.target, kernel: kernelWorkers))
         differential.switchOn(mutant)
         // Expected fields are checked on every implementation's view, after their call.
         var stateMismatches: [String] = []

@@ -88,7 +88,8 @@ public enum KernelBuild {
     /// The worker for `arch` built from `tree` (or found already built) in `cacheDirectory`.
     /// `libclang` is asked for only when it must be built.
     public static func build(tree: KernelTree, arch: Arch, creference: String, clang: String, cacheDirectory: String,
-                             extraFlags: [String] = [], libclang: () throws -> LibClang) throws -> String {
+                             extraFlags: [String] = [], roots: [(function: String, operation: String)] = KernelBuild.roots,
+                             libclang: () throws -> LibClang) throws -> String {
         var hash: UInt64 = 0xcbf29ce484222325
         func mix<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
             for b in bytes { hash = (hash ^ UInt64(b)) &* 0x100000001b3 }
@@ -101,7 +102,7 @@ public enum KernelBuild {
             mix(String(file.dropFirst(creference.count)).utf8)
             mix((try? Data(contentsOf: URL(fileURLWithPath: file))) ?? Data())
         }
-        mix((flags(arch) + extraFlags + [clang]).joined(separator: " ").utf8)
+        mix((flags(arch) + extraFlags + [clang] + roots.map(\.function)).joined(separator: " ").utf8)
         let output = cacheDirectory + "/skbk-worker-\(arch.rawValue)-" + String(hash, radix: 16)
         if FileManager.default.isExecutableFile(atPath: output) { return output }
 
@@ -109,7 +110,7 @@ public enum KernelBuild {
         try? FileManager.default.removeItem(atPath: work)
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let extraction = try extract(tree: tree, creference: creference, generated: work, libclang: libclang())
+        let extraction = try extract(tree: tree, creference: creference, generated: work, roots: roots, libclang: libclang())
         try write(extraction, into: work)
 
         let common = flags(arch) + extraFlags
@@ -139,11 +140,13 @@ public enum KernelBuild {
     }
 
     /// The parse of the tree's skbuff.c and the cut, with the arguments a variant compiles with.
-    public static func extract(tree: KernelTree, creference: String, generated: String, libclang: LibClang) throws -> FunctionExtraction {
+    public static func extract(tree: KernelTree, creference: String, generated: String,
+                               roots: [(function: String, operation: String)] = KernelBuild.roots,
+                               libclang: LibClang) throws -> FunctionExtraction {
         // The parse needs skbk_names.h to exist (kernel_variant.c is not what is parsed, but the
         // stand-in's headers are): an empty one is enough.
         let names = generated + "/skbk_names.h"
-        if !FileManager.default.fileExists(atPath: names) { FileManager.default.createFile(atPath: names, contents: Data()) }
+        if !FileManager.default.fileExists(atPath: names) { _ = FileManager.default.createFile(atPath: names, contents: Data()) }
         let arguments = ["-x", "c", "-std=gnu11", "-ffreestanding", "-nostdlibinc", "-DSKBREF_SINGLE_THREAD", "-DSKBREF_KERNEL_WORKER",
                          "-DSKBREF_V_PREFIX=off_minimal_", "-DSKBREF_V_OFFSET=1", "-DSKBREF_V_PROFILE=0",
                          "-include", creference + "/kernel/skbk_env.h"]

@@ -33,13 +33,15 @@ public struct LayoutHeader: Sendable, Hashable {
 public struct ClangReading: Sendable {
     public var layout: TargetLayout
     public var warnings: [ClangDiagnostic]
+    /// Each field's C type as clang spells it ("sk_buff_data_t", "unsigned char *"), per struct.
+    public var types: [LayoutStructKind: [String: String]] = [:]
 }
 
 extension LibClang {
     /// Parses `header` for `target` and reads struct sk_buff, struct skb_shared_info and
     /// sizeof(sk_buff_data_t). Any error-severity diagnostic is thrown with every diagnostic attached:
     /// a layout read from a header clang did not accept would be a guess.
-    public func readLayout(_ target: LayoutTarget, header: LayoutHeader) throws -> ClangReading {
+    public func readLayout(_ target: LayoutTarget, header: LayoutHeader, arguments extra: [String]? = nil) throws -> ClangReading {
         guard FileManager.default.isReadableFile(atPath: header.path) else {
             throw LayoutError(.header, "\(header.path): no such readable file")
         }
@@ -48,7 +50,7 @@ extension LibClang {
 
         guard let index = createIndex(0, 0) else { throw LayoutError(.libclang, "\(path): clang_createIndex failed") }
         defer { disposeIndex(index) }
-        let arguments = target.clangArguments(includeDirectory: header.includeDirectory)
+        let arguments = (extra ?? target.clangArguments(includeDirectory: header.includeDirectory))
             + (resourceDirectory.map { ["-resource-dir", $0] } ?? [])
         let cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
         defer { cArguments.forEach { free($0) } }
@@ -81,18 +83,21 @@ extension LibClang {
             }
         }
         var structs: [LayoutStructKind: StructLayout] = [:]
+        var types: [LayoutStructKind: [String: String]] = [:]
         for kind in LayoutStructKind.allCases {
             guard let cursor = records[kind.rawValue] else {
                 throw LayoutError(.header, "\(header.path) defines no struct \(kind.rawValue) for \(target)", diagnostics: diagnostics)
             }
-            structs[kind] = try layout(of: cursor, name: kind.rawValue)
+            var t: [String: String] = [:]
+            structs[kind] = try layout(of: cursor, name: kind.rawValue, types: &t)
+            types[kind] = t
         }
         guard let dataT = typedefs["sk_buff_data_t"] else {
             throw LayoutError(.header, "\(header.path) declares no sk_buff_data_t for \(target)", diagnostics: diagnostics)
         }
         let layout = TargetLayout(target: target, skBuff: structs[.skBuff]!, sharedInfo: structs[.sharedInfo]!,
                                   dataTSize: try checked(sizeOf(underlyingType(dataT)), "sizeof(sk_buff_data_t)"))
-        return ClangReading(layout: layout, warnings: diagnostics.filter { $0.severity >= .warning })
+        return ClangReading(layout: layout, warnings: diagnostics.filter { $0.severity >= .warning }, types: types)
     }
 
     private func diagnostics(_ unit: OpaquePointer) -> [ClangDiagnostic] {
@@ -107,7 +112,7 @@ extension LibClang {
     /// Every field in declaration order. Anonymous structs and unions are flattened, as the Swift
     /// engine does: their members are members of the enclosing struct (the csum union). Offsets come
     /// from clang_Type_getOffsetOf on the outermost record, which sees through anonymous members.
-    private func layout(of record: CXCursor, name: String) throws -> StructLayout {
+    private func layout(of record: CXCursor, name: String, types: inout [String: String]) throws -> StructLayout {
         let type = self.type(record)
         var fields: [LayoutField] = []
         func collect(_ parent: CXCursor) throws {
@@ -117,6 +122,7 @@ extension LibClang {
                     let field = spelling(child)
                     guard !field.isEmpty else { continue } // an unnamed bit-field is padding, not a member
                     let bit = try checked(offsetOf(type, field), "offsetof(struct \(name), \(field))")
+                    types[field] = typeSpelling(self.type(child))
                     if isBitField(child) {
                         fields.append(LayoutField(name: field, offset: bit / 8, size: 0, bitOffset: bit, bitWidth: bitWidth(child)))
                     } else {

@@ -54,15 +54,25 @@ extension StructLayout {
 public enum PaholeRenderer {
     public static let cacheLine = 64
 
-    public static func render(_ layout: StructLayout, _ kind: LayoutStructKind, target: LayoutTarget) -> String {
+    /// `types` (field name to C type) prefixes each member with its type; a field of `marked` gets
+    /// "<<< differs" (what `--kernel-tree` shows of the tree's header). `title` names the source.
+    public static func render(_ layout: StructLayout, _ kind: LayoutStructKind, target: LayoutTarget,
+                              types: [String: String] = [:], marked: Set<String> = [], title: String? = nil) -> String {
         let data = target.representation == .offset ? "NET_SKBUFF_DATA_USES_OFFSET" : "sk_buff_data_t is a pointer"
-        var lines = ["/* \(target): \(target.arch.triple), \(data), \(target.configSummary) */", "struct \(kind.rawValue) {"]
+        var lines = ["/* \(title.map { $0 + ": " } ?? "")\(target): \(target.arch.triple), \(data), \(target.configSummary) */",
+                     "struct \(kind.rawValue) {"]
         let gaps = layout.gaps
         var nextBoundary = cacheLine
         func member(_ text: String, _ comment: String) {
             let column = 40
             let padded = text.count < column ? text + String(repeating: " ", count: column - text.count) : text + " "
             lines.append("\t" + padded + "/* " + comment + " */")
+        }
+        /// "type name" as C declares it: an array's bounds after the name ("skb_frag_t frags[18]").
+        func declaration(_ field: LayoutField) -> String {
+            guard let type = types[field.name] else { return field.name }
+            guard let bracket = type.firstIndex(of: "[") else { return "\(type) \(field.name)" }
+            return "\(type[..<bracket].trimmingCharacters(in: .whitespaces)) \(field.name)\(type[bracket...])"
         }
         for field in layout.fields {
             if let hole = gaps.first(where: { $0.before == field.name }) {
@@ -75,9 +85,10 @@ public enum PaholeRenderer {
                 nextBoundary += cacheLine
             }
             if field.isBitField {
-                member("\(field.name):\(field.bitWidth);", pad(field.offset, 5) + ":" + "\(field.bitOffset % 8)" + pad(plural(field.bitWidth, "bit"), 9))
+                member("\(declaration(field)):\(field.bitWidth);", pad(field.offset, 5) + ":" + "\(field.bitOffset % 8)"
+                       + pad(plural(field.bitWidth, "bit"), 9) + (marked.contains(field.name) ? " <<< differs" : ""))
             } else {
-                member("\(field.name);", pad(field.offset, 7) + pad(field.size, 6))
+                member("\(declaration(field));", pad(field.offset, 7) + pad(field.size, 6) + (marked.contains(field.name) ? " <<< differs" : ""))
             }
         }
         let summary = PaholeSummary(layout)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SKBDiff
+import SKBKernel
 import SKBLayout
 import SKBuff
 
@@ -39,8 +40,17 @@ struct LayoutCommand: ParsableCommand {
         The header is parsed with -ffreestanding -nostdlibinc: clang's own
         stddef.h and stdint.h, never the host's libc headers.
 
+        With --kernel-tree DIR the tree's own include/linux/skbuff.h is parsed
+        too, for every target, in the stand-in kernel environment the kernel
+        worker compiles it in (Specs/kernel.md: the target's CONFIG_ options,
+        BITS_PER_LONG choosing the representation through the header's own #if),
+        compared field by field with the Swift model (and so with the C
+        reference), and printed as pahole does, with each field's C type and
+        "<<< differs" on any field that does not match.
+
         Examples:
           skbdiff layout                                all 12 targets
+          skbdiff layout --kernel-tree ../linux-2.6.24  the real header too
           skbdiff layout --arch x86_64 --config distro  narrow the targets
           skbdiff layout --json > layouts.json          machine-readable records
           skbdiff layout --write-expectations Specs/layouts
@@ -73,9 +83,22 @@ struct LayoutCommand: ParsableCommand {
                                valueName: "dir"))
     var writeExpectations: String?
 
+    @OptionGroup var kernel: KernelTreeOptions
+
     func run() throws {
         var options = LayoutCheckOptions(arch: arch, representation: representation, config: config, header: header)
         if arch != .x86_64 { options.i386Compiled = I386Layouts.provider() }
+        if let path = kernel.path {
+            do {
+                let tree = try KernelTree(path: path)
+                if let warning = tree.versionWarning { printError("skbdiff: warning: \(warning)") }
+                let creference = ProcessInfo.processInfo.environment["SKBDIFF_CREFERENCE"] ?? I386Worker.packageCReference
+                options.kernel = KernelHeaderSource(treeRoot: tree.root, creference: creference)
+            } catch {
+                printError("skbdiff layout: \(error)")
+                throw ExitCode(2)
+            }
+        }
         let report: LayoutReport
         do {
             report = try LayoutCheck.run(options)
