@@ -5,11 +5,12 @@ import SKBuff
 public enum MutantSide: String, Sendable, CaseIterable {
     case swift, c, both
 
+    /// The model's and the C reference's implementations; a kernel tree's code never takes a fault.
     func covers(_ impl: Implementation) -> Bool {
         switch self {
-        case .both: return true
+        case .both: return impl.name.hasPrefix("swift-") || impl.name.hasPrefix("c-")
         case .c: return impl.name.hasPrefix("c-")
-        case .swift: return !impl.name.hasPrefix("c-")
+        case .swift: return impl.name.hasPrefix("swift-")
         }
     }
 }
@@ -78,6 +79,14 @@ public struct MutantResult: Sendable {
     /// The first corpus file that fails with the fault on, and what failed first.
     public var corpusFile: String?
     public var corpusDifference: String?
+    /// With a kernel tree (`mutants --kernel-tree`): the fault on in the Swift model and the C
+    /// reference at once, the campaign's first divergence (iterations up to it, the first differing
+    /// field); nil when not run or not killed. `kernelLacks`: the fault is in an operation the tree
+    /// lacks, so the kernel cannot catch it.
+    public var kernelIterations: UInt64?
+    public var kernelDifference: String?
+    public var kernelRan = false
+    public var kernelLacks = false
 
     public var killed: Bool { fuzzIterations != nil || corpusFile != nil }
     /// "fuzz", the corpus file, or nil.
@@ -89,7 +98,11 @@ public struct MutantResult: Sendable {
     /// corpus; an equivalent one is never killed (else its argument is wrong).
     public func gateFailure(maxShrunk: Int) -> String? {
         if mutant.equivalence != nil {
+            if kernelIterations != nil { return "claimed equivalent, but the kernel tree's code kills it" }
             return killed ? "claimed equivalent, but \(killedBy!) kills it" : nil
+        }
+        if kernelRan && !kernelLacks && kernelIterations == nil {
+            return "planted in the model and the C reference at once, the kernel campaign did not kill it within the budget"
         }
         switch mutant.side {
         case .both:
@@ -133,6 +146,26 @@ public enum MutantRunner {
             }
         }
         return result
+    }
+
+    /// Faults only an operation a kernel tree lacks can show (alloc_skb_from_cache's).
+    public static let lackedByKernel: Set<Mutation> = [.fromCacheTruesize]
+
+    /// With a kernel tree: the fault on in the Swift model and the C reference at once (as a porting
+    /// bug made the same way in both), a campaign of `options` (whose kernelWorkers are set) to the
+    /// first divergence, which the kernel's code shows. Fills the kernel fields of `result`.
+    public static func runKernel(_ result: inout MutantResult, options: CampaignOptions) throws {
+        result.kernelRan = true
+        result.kernelLacks = lackedByKernel.contains(result.mutant.mutation)
+        var o = options
+        o.mutant = Mutant(result.mutant.mutation, .both)
+        o.maxDivergences = 1
+        o.outDirectory = nil
+        let report = try Campaign.run(o)
+        if let first = report.findings.first {
+            result.kernelIterations = first.iteration - o.range.lowerBound + 1
+            result.kernelDifference = describe(first.failure)
+        }
     }
 
     /// The first differing field of a divergence: `skb1 truesize`, `outcome`, ...

@@ -16,7 +16,9 @@ struct BenchCommand: ParsableCommand {
         campaign does (the references each call can have changed, every reference at the end of \
         the sequence) and, for scale, with every reference after every call (replay's way). The \
         sum of the calls alone is the floor of the step; the ratio says how far above it the step \
-        is. Each figure is the median of --repeat \
+        is. With --kernel-tree the tree's own code is timed too (kernel-off, kernel-ptr, in its worker \
+        as the campaign drives it: the floor every other figure stands on), with the C reference's \
+        calls as a ratio to it. Each figure is the median of --repeat \
         rounds on one thread; every round times every figure in turn, so a machine whose speed \
         drifts slows them alike. Build with -c release for figures that mean anything.
         """
@@ -33,14 +35,18 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var targetOptions: TargetOptions
 
+    @OptionGroup var kernel: KernelTreeOptions
+
     func run() throws {
         skbref_keep_freed_memory()
         let target = targetOptions.target
+        try kernel.activate(arches: [target.arch], quiet: true)
         var options = CampaignOptions()
         options.target = target
         options.seed = seed
         let differential = Differential(target: target)
-        let generator = Generator(target: target, maxOps: options.maxOps)
+        var generator = Generator(target: target, maxOps: options.maxOps)
+        if differential.comparesKernel { generator.rare = WorkerImplementation.lackedByKernel }
         let workload = (0..<iterations).map {
             Campaign.runIteration($0, options: options, differential: differential, generator: generator).calls
         }
@@ -125,6 +131,15 @@ struct BenchCommand: ParsableCommand {
         row("comparing and turns", [nil, step - calls], "  (differential step minus the calls alone)")
         print("  step / calls alone: " + String(format: "%.2f", step / calls))
         row("full comparison step", [nil, full], "  (every reference after every call, as replay)")
+        // The kernel's own code, the floor: each other implementation's calls as a ratio to it.
+        for representation in ["off", "ptr"] {
+            guard let k = impls.firstIndex(where: { $0.name == "kernel-\(representation)" }) else { continue }
+            let others = impls.indices.filter { impls[$0].name.hasSuffix("-\(representation)") && $0 != k }
+            print("  calls / kernel-\(representation)'s calls: " + others.map { i in
+                "\(impls[i].name) " + String(format: "%.2f", ns[2 * i] / ns[2 * k])
+            }.joined(separator: ", ") + (impls[others.first { impls[$0].name.hasPrefix("c-") } ?? k] is WorkerImplementation
+                ? "" : " (the C reference in this process, the kernel's code in its worker)"))
+        }
     }
 }
 

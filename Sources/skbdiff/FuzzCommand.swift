@@ -124,7 +124,7 @@ struct FuzzCommand: ParsableCommand {
         if targets.contains(where: { $0.arch == .i386 }), case let .failure(u) = I386Worker.executable {
             I386Worker.warnOnce(u)
         }
-        try kernel.activate(arches: Set(targets.map(\.arch)), quiet: quiet)
+        let tree = try kernel.activate(arches: Set(targets.map(\.arch)), quiet: quiet)
         if !quiet {
             let described = options.targets.pinned.map(\.description) ?? "\(options.targets) (\(targets.count) targets, one per block of \(TargetSpace.blockSize) iterations)"
             printError("skbdiff: seed 0x\(String(options.seed, radix: 16)), \(options.range.count) iterations, target \(described), \(jobs) job\(jobs == 1 ? "" : "s")")
@@ -148,7 +148,8 @@ struct FuzzCommand: ParsableCommand {
         for f in report.findings where !json {
             print("")
             print(Report.divergence(f.failure, calls: f.seedFile.calls), terminator: "")
-            if let p = f.path { print("Replay with: skbdiff replay \(p)") }
+            // With a tree every finding replays with it (the kernel's rows are part of the comparison).
+            if let p = f.path { print("Replay with: skbdiff replay \(tree.map { "--kernel-tree \($0.root) " } ?? "")\(p)") }
         }
         if report.interrupted, let sig = stop.signal {
             if !json { printError("skbdiff: interrupted by signal \(sig) after \(report.counts.iterations) iterations") }

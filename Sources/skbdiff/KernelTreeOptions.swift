@@ -23,6 +23,14 @@ struct KernelTreeOptions: ParsableArguments {
     /// nil without a tree. A tree that cannot be used ends the command with its reason (exit 2).
     @discardableResult
     func activate(arches: Set<Arch>, quiet: Bool = false) throws -> KernelTree? {
+        guard let (tree, executables) = try workers(arches: arches, quiet: quiet) else { return nil }
+        Differential.kernelWorkers.set(executables)
+        return tree
+    }
+
+    /// The tree and its workers for `arches`, built or found, without making every Differential
+    /// compare them: nil without a tree.
+    func workers(arches: Set<Arch>, quiet: Bool = false) throws -> (KernelTree, [Arch: String])? {
         guard let path else { return nil }
         do {
             let tree = try KernelTree(path: path)
@@ -34,8 +42,7 @@ struct KernelTreeOptions: ParsableArguments {
                 printError(String(format: "skbdiff: built the kernel worker of %@ from %@ in %.1f s",
                                   Arch.allCases.filter(arches.contains).map(\.rawValue).joined(separator: " and "), tree.root, took))
             }
-            Differential.kernelWorkers.set(executables)
-            return tree
+            return (tree, executables)
         } catch {
             printError("skbdiff: \(error)")
             throw ExitCode(2)

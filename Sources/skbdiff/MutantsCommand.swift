@@ -20,9 +20,17 @@ struct MutantsCommand: ParsableCommand {
         reproducer of at most --max-shrunk calls, and every both-sided one dies by the corpus. \
         Exit codes: 0 the gate holds, 1 it does not, 2 bad usage or bad input.
 
+        With --kernel-tree DIR every fault is also switched on in the Swift model and the C reference \
+        at once (a porting bug made the same way in both) and fuzzed with the tree's own code beside \
+        them (Specs/kernel.md): the gate then also needs every non-equivalent fault to die there \
+        within the budget (the "kernel" column), except one only an operation the tree lacks can \
+        show (from-cache-truesize: 2.6.24 has no alloc_skb_from_cache).
+
         Examples:
           skbdiff mutants                           the whole catalogue, default seed
           skbdiff mutants --only put-ge --json      one fault, machine-readable
+          skbdiff mutants --kernel-tree ../shared/kernel/linux-2.6.24
+                                                    and each fault against the kernel's own code
         """
     )
 
@@ -55,6 +63,8 @@ struct MutantsCommand: ParsableCommand {
     @Flag(help: "Print one JSON object on stdout instead of the table.")
     var json = false
 
+    @OptionGroup var kernel: KernelTreeOptions
+
     func validate() throws {
         guard parseUInt64(seed) != nil else { throw ValidationError("--seed expected a decimal or 0x-hex number, found '\(seed)'") }
         guard budget >= 1 else { throw ValidationError("--budget expected at least 1, found \(budget)") }
@@ -80,10 +90,29 @@ struct MutantsCommand: ParsableCommand {
         options.jobs = jobs
         options.targets = targetOptions.space
 
+        var kernelOptions: CampaignOptions?
+        if let (_, executables) = try kernel.workers(arches: Set(options.targets.targets.map(\.arch)), quiet: json) {
+            kernelOptions = options
+            kernelOptions!.kernelWorkers = executables
+        }
         var results: [MutantResult] = []
+        var kernelRuns: [Mutation: MutantResult] = [:]
         for (k, mutant) in mutants.enumerated() {
             if !json { printError("[\(k + 1)/\(mutants.count)] \(mutant.id) (\(mutant.side.rawValue))") }
-            do { results.append(try MutantRunner.run(mutant, options: options, corpus: seeds)) } catch let error as SeedError {
+            do {
+                var r = try MutantRunner.run(mutant, options: options, corpus: seeds)
+                if let kernelOptions {
+                    // One kernel campaign per fault, whatever sides the catalogue lists it on.
+                    if let done = kernelRuns[mutant.mutation] {
+                        (r.kernelRan, r.kernelLacks, r.kernelIterations, r.kernelDifference) =
+                            (done.kernelRan, done.kernelLacks, done.kernelIterations, done.kernelDifference)
+                    } else {
+                        try MutantRunner.runKernel(&r, options: kernelOptions)
+                        kernelRuns[mutant.mutation] = r
+                    }
+                }
+                results.append(r)
+            } catch let error as SeedError {
                 printError(error.description)
                 throw ExitCode(2)
             }
@@ -123,11 +152,19 @@ struct MutantsCommand: ParsableCommand {
     }
 
     func table(_ results: [MutantResult]) -> String {
-        let header = ["id", "side", "killed", "by", "iterations", "shrunk", "first difference"]
+        let withKernel = results.contains { $0.kernelRan }
+        let header = ["id", "side", "killed", "by", "iterations", "shrunk"] + (withKernel ? ["kernel"] : []) + ["first difference"]
         let rows = results.map { r -> [String] in
-            [r.mutant.id, r.mutant.side.rawValue, r.mutant.equivalence != nil ? (r.killed ? "EQUIV?" : "equiv") : (r.killed ? "yes" : "NO"),
-             r.killedBy.map { ($0 as NSString).lastPathComponent } ?? "-", r.fuzzIterations.map(String.init) ?? "-",
-             r.shrunkOps.map(String.init) ?? "-", r.firstDifference ?? "-"]
+            let killed: String = r.mutant.equivalence != nil ? (r.killed ? "EQUIV?" : "equiv") : (r.killed ? "yes" : "NO")
+            let by: String = r.killedBy.map { ($0 as NSString).lastPathComponent } ?? "-"
+            var row: [String] = [r.mutant.id, r.mutant.side.rawValue, killed, by, r.fuzzIterations.map(String.init) ?? "-",
+                                 r.shrunkOps.map(String.init) ?? "-"]
+            if withKernel {
+                let k: String = r.kernelIterations.map(String.init) ?? (r.kernelLacks ? "lacks op" : "NO")
+                row.append(k)
+            }
+            row.append(r.firstDifference ?? r.kernelDifference ?? "-")
+            return row
         }
         let widths = header.indices.map { c in ([header] + rows).map { $0[c].count }.max()! }
         return ([header] + rows).map { row in
@@ -144,6 +181,8 @@ struct MutantsCommand: ParsableCommand {
                 "iterations": r.fuzzIterations ?? NSNull(), "shrunk_ops": r.shrunkOps ?? NSNull(),
                 "first_difference": r.firstDifference ?? NSNull(), "corpus_file": r.corpusFile ?? NSNull(),
                 "summary": r.mutant.summary,
+                "kernel": r.kernelRan ? ["iterations": r.kernelIterations ?? NSNull(), "first_difference": r.kernelDifference ?? NSNull(),
+                                         "lacks_operation": r.kernelLacks] as [String: Any] : NSNull(),
             ]
         }
         let object: [String: Any] = [
