@@ -609,7 +609,7 @@ uint64_t skbref_world_digest(struct skbref_world *w, const void *skb, struct skb
     return e->digest;
 }
 
-#ifndef SKBREF_KERNEL_WORKER /* the kernel worker has its own variants (CReference/kernel) */
+/* The kernel worker's variants (CReference/kernel) carry the same names. */
 const struct skbref_variant *skbref_variant_for(int uses_offset, int profile)
 {
     static const struct skbref_variant *const variants[3][2] = {
@@ -621,7 +621,6 @@ const struct skbref_variant *skbref_variant_for(int uses_offset, int profile)
         return NULL;
     return variants[profile][uses_offset ? 1 : 0];
 }
-#endif
 
 void skbref_keep_freed_memory(void)
 {

@@ -126,8 +126,8 @@ public enum KernelBuild {
         let partial = output + ".\(getpid()).partial"
         let link = common + ["-I", creference + "/worker/include", "-I", creference + "/worker", "-I", creference + "/include",
                              "-I", creference + "/src",
-                             creference + "/worker/freestanding.c", creference + "/worker/worker.c", creference + "/src/shim.c",
-                             creference + "/kernel/kernel_variants.c"] + objects + ["-o", partial]
+                             creference + "/worker/freestanding.c", creference + "/worker/worker.c", creference + "/src/shim.c"]
+            + objects + ["-o", partial]
         do { try compile(clang, link, what: "the kernel worker (\(arch.rawValue))") } catch {
             unlink(partial)
             throw error
