@@ -123,9 +123,6 @@ public final class KernelWorkers: @unchecked Sendable {
     /// Compare the kernel's code on these arches from now on ([:]: not at all).
     public func set(_ e: [Arch: String]) { lock.withLock { executables = e } }
 
-    /// Whether a kernel is compared at all.
-    public var active: Bool { lock.withLock { !executables.isEmpty } }
-
     func withLock<R>(_ body: ([Arch: String]) -> R) -> R { lock.withLock { body(executables) } }
 }
 
