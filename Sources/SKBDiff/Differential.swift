@@ -203,6 +203,8 @@ public final class Differential {
     /// runs none of the sequence.
     private var lacks: [Bool]
     private var pairLacks: [Bool]
+    /// Per implementation: it lacks some operation (asked per call only then).
+    private let mayLack: [Bool]
     private var before: [ReferenceState] = []
     /// References whose OFF and PTR states are no longer compared in this sequence (a quirk after
     /// which they part ways met them, or they derive from one that it met).
@@ -293,6 +295,7 @@ public final class Differential {
         outcomes = Array(repeating: nil, count: impls.count)
         died = Array(repeating: false, count: impls.count)
         lacks = Array(repeating: false, count: impls.count)
+        mayLack = impls.map { impl in Operation.allCases.contains { !impl.supports($0) } }
         pairLacks = Array(repeating: false, count: deferredPairs.count)
         scratch = Scratch(implementations: impls.count)
     }
@@ -402,7 +405,7 @@ public final class Differential {
         let pagesBefore = pageEpochs
         previousTouched = false
         for (i, impl) in implementations.enumerated() {
-            if !lacks[i] && !impl.supports(call.op) {
+            if mayLack[i] && !lacks[i] && !impl.supports(call.op) {
                 lacks[i] = true
                 result.lacking = true
             }
@@ -715,7 +718,7 @@ extension Differential {
         batch.append(call, before: before, touched: touched)
         let sc = scratch
         for (k, pair) in deferredPairs.enumerated() {
-            if !pairLacks[k] && !implementations[pair.c].supports(call.op) { pairLacks[k] = true }
+            if mayLack[pair.c] && !pairLacks[k] && !implementations[pair.c].supports(call.op) { pairLacks[k] = true }
             if pairLacks[k] { continue }
             let s = pair.swift
             if before >= 0 { expected[k].state(before, sc.beforePresent[s] ? UnsafePointer(sc.before + s) : nil) }
