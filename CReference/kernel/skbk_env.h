@@ -144,8 +144,6 @@ static inline ktime_t ktime_sub(ktime_t a, ktime_t b)
 #define smp_mb__before_atomic_dec() barrier()
 #define smp_mb__after_atomic_dec() barrier()
 #define prefetch(x) ((void)(x))
-#define EXPORT_SYMBOL(x)
-#define EXPORT_SYMBOL_GPL(x)
 
 #define EFAULT 14
 #define ENOMEM 12

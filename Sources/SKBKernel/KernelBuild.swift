@@ -149,6 +149,8 @@ public enum KernelBuild {
         if !FileManager.default.fileExists(atPath: names) { _ = FileManager.default.createFile(atPath: names, contents: Data()) }
         let arguments = ["-x", "c", "-std=gnu11", "-ffreestanding", "-nostdlibinc", "-DSKBREF_SINGLE_THREAD", "-DSKBREF_KERNEL_WORKER",
                          "-DSKBREF_V_PREFIX=off_minimal_", "-DSKBREF_V_OFFSET=1", "-DSKBREF_V_PROFILE=0",
+                         // The file's exports stand between the definitions, never inside one.
+                         "-DEXPORT_SYMBOL(x)=", "-DEXPORT_SYMBOL_GPL(x)=",
                          "-include", creference + "/kernel/skbk_env.h"]
             + includes(generated: generated, creference: creference, tree: tree)
         var why: [String: String] = [:]
