@@ -297,11 +297,13 @@ public enum Campaign {
                     counts.record(result)
                     counts.targetIterations[target.index] += 1
                     if let failure = result.failure {
-                        findings.append(shrinkAndSave(i, result: result, failure: failure, options: options, differential: differential))
+                        findings.append(shrink(i, result: result, failure: failure, options: options, differential: differential))
                     }
                 }
                 for i in lower..<upper {
                     if options.stop?.requested == true { break }
+                    // This block alone reached the limit: nothing after it can count.
+                    if findings.count >= options.maxDivergences { break }
                     let target = TargetSpace.target(in: targets, seed: options.seed, iteration: i)
                     if current?.target != target {
                         if let d = current?.differential { settle(d) }
@@ -330,7 +332,7 @@ public enum Campaign {
                     }
                 }
                 if let d = current?.differential { settle(d) }
-                state.finish(block: b, counts: counts, findings: findings, limit: options.maxDivergences)
+                state.finish(block: b, counts: counts, findings: findings, limit: options.maxDivergences) { save(&$0, options: options) }
                 if let progress { let (done, div) = state.totals(); progress(done, div) }
             }
         }
@@ -370,14 +372,20 @@ public enum Campaign {
         differential.finish(comparison: options.comparison, &result)
     }
 
-    static func shrinkAndSave(_ i: UInt64, result: SequenceResult, failure: Divergence, options: CampaignOptions,
-                              differential: Differential) -> Finding {
+    /// A divergence shrunk into a finding (not yet written: `save` writes the ones that count).
+    static func shrink(_ i: UInt64, result: SequenceResult, failure: Divergence, options: CampaignOptions,
+                       differential: Differential) -> Finding {
         let shrunk = Shrinker(differential: differential).shrink(result.calls, kind: failure.kind)
         let calls = shrunk?.calls ?? result.calls
         let final = shrunk?.failure ?? failure
         let seed = SeedFile(target: differential.target, calls: calls, generatorSeed: options.seed, iteration: i,
                             divergence: Report.oneLine(final))
-        var finding = Finding(iteration: i, seedFile: seed, failure: final, path: nil)
+        return Finding(iteration: i, seedFile: seed, failure: final, path: nil)
+    }
+
+    /// Write a finding that counts (its .skb and .svg) to the findings directory, when there is one.
+    static func save(_ finding: inout Finding, options: CampaignOptions) {
+        let seed = finding.seedFile, final = finding.failure, calls = seed.calls
         if let dir = options.outDirectory {
             finding.path = try? FindingWriter.write(seed, kind: final.kind, to: dir)
             if let path = finding.path {
@@ -389,7 +397,6 @@ public enum Campaign {
                                                    to: (path as NSString).deletingPathExtension + ".svg")
             }
         }
-        return finding
     }
 
     /// The blocks handed out and the results handed back, behind one lock.
@@ -422,7 +429,9 @@ public enum Campaign {
             return next - 1
         }
 
-        func finish(block: Int, counts: CampaignCounts, findings found: [Finding], limit: Int) {
+        /// A block's results, summed in block order; `save` writes each finding that counts (the
+        /// first `limit` in iteration order, whatever the number of jobs), as soon as it is known to.
+        func finish(block: Int, counts: CampaignCounts, findings found: [Finding], limit: Int, save: (inout Finding) -> Void) {
             lock.lock()
             defer { lock.unlock() }
             doneIterations += counts.iterations
@@ -431,7 +440,10 @@ public enum Campaign {
             pending[block] = (counts, found)
             while limitReachedAt == nil, let (c, f) = pending.removeValue(forKey: folded) {
                 total.add(c)
-                findings += f
+                for var finding in f.prefix(max(0, limit - findings.count)) {
+                    save(&finding)
+                    findings.append(finding)
+                }
                 if total.divergences >= UInt64(limit) { limitReachedAt = folded }
                 folded += 1
             }
