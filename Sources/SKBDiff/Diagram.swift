@@ -244,9 +244,11 @@ extension Diagram {
         var y = 24.0
         var body = ""
         for line in header {
-            body += "<text x=\"10\" y=\"\(y)\" class=\"head\">\(escape(line))</text>\n"
+            body += "<text x=\"10\" y=\"\(y)\" class=\"head\" xml:space=\"preserve\">\(escape(line))</text>\n"
             y += 18
         }
+        body += legend(y: y)
+        y += 22
         for row in rows {
             y += 12
             let captionClass = row.highlighted.contains("outcome") ? "caption diff" : "caption"
@@ -274,6 +276,24 @@ extension Diagram {
             """
     }
 
+    /// What the colours and marks mean: one line of swatches under the header.
+    static func legend(y: Double) -> String {
+        let items: [(String, String)] = [("headroom", "headroom"), ("data", "data"), ("tailroom", "tailroom"),
+                                         ("shinfo", "shared info")]
+        var out = "<g class=\"legend\">\n"
+        var x = 10.0
+        for (cls, label) in items {
+            out += "<rect class=\"\(cls)\" x=\"\(fmt(x))\" y=\"\(fmt(y - 10))\" width=\"14\" height=\"12\"/>"
+            out += "<text x=\"\(fmt(x + 18))\" y=\"\(fmt(y))\">\(escape(label))</text>\n"
+            x += 30 + Double(label.count) * 7.3
+        }
+        out += "<text class=\"header\" x=\"\(fmt(x))\" y=\"\(fmt(y))\">M N T</text>"
+        out += "<text x=\"\(fmt(x + 44))\" y=\"\(fmt(y))\">headers</text>"
+        out += "<text x=\"\(fmt(x + 110))\" y=\"\(fmt(y))\">| marks: head data tail end</text>"
+        out += "<text class=\"diff\" x=\"\(fmt(x + 320))\" y=\"\(fmt(y))\">red: differs</text>\n</g>\n"
+        return out
+    }
+
     static func reference(_ r: ReferenceState, implementation: String, step: Int, highlighted: Set<String>, shinfo: Int64,
                           x: Double, y: Double, width: Double) -> String {
         let s = r.state
@@ -288,9 +308,11 @@ extension Diagram {
                                           ("dataref", dataref(s.dataref)), ("cloned", s.cloned ? "1" : "0"), ("nohdr", s.nohdr ? "1" : "0")]
         var title = "<tspan>skb\(r.reference) (\(escape(implementation)))\(r.frozen ? " FROZEN" : "")</tspan>"
         for (name, value) in fields {
-            title += "<tspan\(hot(name) ? " class=\"diff\"" : "")>  \(name) \(escape(value))</tspan>"
+            // The separating spaces stand between the tspans, in a text that preserves them: renderers
+            // drop the spaces that lead a tspan (rsvg-convert ran "len 0truesize 448" together).
+            title += "  <tspan\(hot(name) ? " class=\"diff\"" : "")>\(name) \(escape(value))</tspan>"
         }
-        g += "<text x=\"\(x)\" y=\"\(y + 12)\">\(title)</text>\n"
+        g += "<text x=\"\(x)\" y=\"\(y + 12)\" xml:space=\"preserve\">\(title)</text>\n"
         let barY = y + 36, barH = 18.0
         let layout = Layout(s, shinfo: shinfo)
         let classes: [Region: String] = [.headroom: "headroom", .data: "data", .tailroom: "tailroom", .shinfo: "shinfo"]

@@ -82,6 +82,40 @@ struct SVGTests {
         #expect(rows.count == seed.calls.count && rows.allSatisfy { !$0.references.isEmpty })
     }
 
+    /// What a renderer shows: the fields of a reference's title stay apart (their separating spaces
+    /// stand between the tspans, in a text that preserves them: a space that leads a tspan is dropped
+    /// by rsvg-convert), and the colours have a legend. With Debian's librsvg2-bin (.ci/run installs
+    /// it) the picture is also rendered, as a person would look at it.
+    @Test func theTitleKeepsItsSpacesAndTheColoursHaveALegend() throws {
+        let path = specs.appendingPathComponent("seeds/book-tcp-ip.skb").path
+        let seed = try Replay.load(path)
+        var steps: [(index: Int, call: Call, views: [Divergence.View])] = []
+        _ = try Replay.run(seed, path: path) { steps.append(($0, $1, $2)) }
+        let text = Diagram.svg(header: ["replay"], rows: Diagram.rows(steps), shinfo: 312)
+        #expect(!text.contains("</tspan><tspan"), "the fields' tspans are separated outside them")
+        #expect(text.contains("xml:space=\"preserve\"><tspan>skb0 (swift-off)</tspan>  <tspan>len 0</tspan>  <tspan>truesize"))
+        #expect(!text.contains("<tspan>  ") && !text.contains("<tspan class=\"diff\">  "))
+        for label in ["headroom", "data", "tailroom", "shared info", "headers", "red: differs"] {
+            #expect(text.contains(">\(label)<"), "the legend names \(label)")
+        }
+        let renderer = "/usr/bin/rsvg-convert"
+        guard FileManager.default.isExecutableFile(atPath: renderer) else { return }
+        try withTemporaryDirectory { dir in
+            let svg = dir + "/book.svg", png = dir + "/book.png"
+            try text.write(toFile: svg, atomically: true, encoding: .utf8)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: renderer)
+            p.arguments = [svg, "-o", png]
+            try p.run()
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0)
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: png))
+            // A PNG of the SVG's own width (900): its IHDR width field.
+            #expect(bytes.count > 1000 && bytes.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
+            #expect(bytes[16..<20] == Data([0, 0, 0x03, 0x84]))
+        }
+    }
+
     /// A campaign writes an .svg beside every finding: both disagreeing implementations, the differing
     /// field highlighted, the sequence as text.
     @Test func everyFindingHasItsPicture() throws {
