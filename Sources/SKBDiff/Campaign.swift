@@ -312,9 +312,7 @@ public enum Campaign {
                         differential.switchOn(options.mutant)
                         differential.checksLeaks = options.checksLeaks
                         differential.defersBatches = true
-                        var generator = Generator(target: target, maxOps: options.maxOps)
-                        if differential.comparesKernel { generator.rare = WorkerImplementation.lackedByKernel }
-                        current = (target, differential, generator)
+                        current = (target, differential, differential.generator(maxOps: options.maxOps))
                     }
                     let (_, differential, generator) = current!
                     let before = differential.pendingCount

@@ -308,6 +308,14 @@ public final class Differential {
     /// A kernel tree's code is among the implementations.
     public var comparesKernel: Bool { implementations.contains { $0.name.hasPrefix("kernel-") } }
 
+    /// The campaign's generator for these implementations: an operation one of them lacks (a kernel
+    /// tree's alloc_skb_from_cache) is drawn rarely, so that it compares almost every sequence.
+    public func generator(maxOps: Int) -> Generator {
+        var g = Generator(target: target, maxOps: maxOps)
+        g.rare = Set(Operation.allCases.filter { op in implementations.contains { !$0.supports(op) } })
+        return g
+    }
+
     /// The implementation whose pool decides what the generator may target.
     public var reference: Implementation { implementations[swiftOff] }
 

@@ -34,7 +34,7 @@ public struct Generator: Sendable {
     /// Operations drawn 1 time in 32 only (a kernel tree lacks them, and a sequence that calls one is
     /// not compared with the kernel: Specs/kernel.md). Empty: the draws are as without it.
     public var rare: Set<Operation> = [] {
-        didSet { isRare = Operation.allCases.map { rare.contains($0) } }
+        didSet { isRare = rare.isEmpty ? [] : Operation.allCases.map { rare.contains($0) } }
     }
     private var isRare: [Bool] = []
 

@@ -45,8 +45,7 @@ struct BenchCommand: ParsableCommand {
         options.target = target
         options.seed = seed
         let differential = Differential(target: target)
-        var generator = Generator(target: target, maxOps: options.maxOps)
-        if differential.comparesKernel { generator.rare = WorkerImplementation.lackedByKernel }
+        let generator = differential.generator(maxOps: options.maxOps)
         let workload = (0..<iterations).map {
             Campaign.runIteration($0, options: options, differential: differential, generator: generator).calls
         }
