@@ -86,6 +86,10 @@ public struct CampaignOptions: Sendable {
     public var stop: CampaignStop?
     /// The kernel workers to compare, by arch (`--kernel-tree`); nil: Differential.kernelWorkers.
     public var kernelWorkers: [Arch: String]?
+    /// The external programs to compare (`--impl`); nil: Differential.externalPrograms.
+    public var externals: [ExternalSpec]?
+    /// The only operations the generator draws (`--ops`); nil: every one.
+    public var operations: Set<Operation>?
 
     public init() {}
 
@@ -158,6 +162,9 @@ public struct CampaignCounts: Sendable {
     public var kernel = false
     public var kernelSequences: UInt64 = 0
     public var kernelCalls: UInt64 = 0
+    /// Per external implementation (`--impl`, by name): sequences sent to it, those compared whole,
+    /// calls compared, and sequences ended by its failure (Specs/protocol.md).
+    public var externals: [String: ExternalCounts] = [:]
     /// Iterations run on each target, by index in `Target.all`.
     public var targetIterations = [UInt64](repeating: 0, count: Target.all.count)
 
@@ -190,6 +197,7 @@ public struct CampaignCounts: Sendable {
         kernel = kernel || other.kernel
         kernelSequences += other.kernelSequences
         kernelCalls += other.kernelCalls
+        for (name, e) in other.externals { externals[name, default: ExternalCounts()].add(e) }
         for i in targetIterations.indices { targetIterations[i] += other.targetIterations[i] }
     }
 
@@ -223,7 +231,32 @@ public struct CampaignCounts: Sendable {
                 for o in result.outcomes where o != nil { kernelCalls += 1 }
             }
         }
+        for t in result.externals {
+            var e = externals[t.name, default: ExternalCounts()]
+            e.sequences += 1
+            if t.whole { e.whole += 1 }
+            e.calls += UInt64(t.calls)
+            if t.failed { e.failures += 1 }
+            externals[t.name] = e
+        }
     }
+}
+
+/// What a campaign compared of one external implementation.
+public struct ExternalCounts: Sendable, Equatable {
+    public var sequences: UInt64 = 0
+    public var whole: UInt64 = 0
+    public var calls: UInt64 = 0
+    public var failures: UInt64 = 0
+
+    mutating func add(_ o: ExternalCounts) {
+        sequences += o.sequences
+        whole += o.whole
+        calls += o.calls
+        failures += o.failures
+    }
+
+    var json: [String: UInt64] { ["sequences": sequences, "whole": whole, "calls": calls, "failures": failures] }
 }
 
 public struct CampaignReport: Sendable {
@@ -308,11 +341,12 @@ public enum Campaign {
                     if current?.target != target {
                         if let d = current?.differential { settle(d) }
                         let differential = Differential(target: target, implementations:
-                            Differential.standardImplementations(target, kernel: options.kernelWorkers))
+                            Differential.standardImplementations(target, kernel: options.kernelWorkers),
+                                                        externals: options.externals)
                         differential.switchOn(options.mutant)
                         differential.checksLeaks = options.checksLeaks
                         differential.defersBatches = true
-                        current = (target, differential, differential.generator(maxOps: options.maxOps))
+                        current = (target, differential, differential.generator(maxOps: options.maxOps, only: options.operations))
                     }
                     let (_, differential, generator) = current!
                     let before = differential.pendingCount
@@ -390,6 +424,7 @@ public enum Campaign {
                 // A picture of the diverging step beside it: the two disagreeing implementations.
                 let header = ["skbdiff finding: \(Report.oneLine(final))", "target \(seed.target); the shrunk sequence:"]
                     + calls.enumerated().map { "  [\($0.offset)] \(SeedFile.render($0.element))" }
+                    + final.views.filter { $0.given != nil }.map { "\($0.name) replied: \($0.reply ?? "")" }
                 let shinfo = Int64(KernelStructs.sharedInfo(arch: seed.target.arch).size)
                 try? FindingWriter.writeAtomically(Diagram.svg(header: header, rows: Diagram.findingRows(final), shinfo: shinfo),
                                                    to: (path as NSString).deletingPathExtension + ".svg")

@@ -228,6 +228,9 @@ extension Diagram {
         case .kernelOffset: names = ["swift-off", "kernel-off"]
         case .kernelPointer: names = ["swift-ptr", "kernel-ptr"]
         case .representation, .leak: names = ["swift-off", "swift-ptr"]
+        // The program's reply has no geometry of its own: the model it is judged by is drawn, with
+        // the fields the program gave otherwise in red (the header gives its reply).
+        case .external: names = [d.views.last { $0.given != nil }?.representation == .pointer ? "swift-ptr" : "swift-off"]
         }
         let highlighted = Set(d.differences.map { $0.reference < 0 ? $0.field : "skb\($0.reference) \($0.field)" })
         return names.compactMap { name in

@@ -16,6 +16,9 @@ public struct Divergence: Sendable {
         case kernelOffset = "kernel-off"
         /// Swift against a kernel tree's own code under PTR.
         case kernelPointer = "kernel-ptr"
+        /// An external implementation (`--impl`, Specs/protocol.md) against the Swift model of its
+        /// representation, where the built-in implementations agree.
+        case external
 
         public var explanation: String {
             switch self {
@@ -25,6 +28,7 @@ public struct Divergence: Sendable {
             case .leak: return "allocations stay live after every reference was freed"
             case .kernelOffset: return "the Swift model and the kernel tree's own code disagree under OFF"
             case .kernelPointer: return "the Swift model and the kernel tree's own code disagree under PTR"
+            case .external: return "an external implementation (--impl) disagrees with the Swift model, which the built-in implementations agree with"
             }
         }
     }
@@ -41,6 +45,10 @@ public struct Divergence: Sendable {
         /// The implementation lacks one of the sequence's operations so far (Specs/kernel.md): it ran
         /// nothing from that call on, and is not compared.
         public var lacking = false
+        /// An external implementation's view: each reference's fields as the program gave them (the
+        /// fields its hello named), and its reply as sent. nil for the built-in implementations.
+        public var given: [Int: [String: String]]?
+        public var reply: String?
     }
 
     public var kind: Kind
@@ -96,6 +104,9 @@ public struct SequenceResult: Sendable {
     public var lacking = false
     /// A kernel tree's code was among the implementations.
     public var kernel = false
+    /// Per external implementation of the Differential: the calls it answered and compared, whether
+    /// that was the whole sequence, and whether it failed (Specs/protocol.md).
+    public var externals: [ExternalTally] = []
 
     public init() {}
 
@@ -112,7 +123,16 @@ public struct SequenceResult: Sendable {
         offPtrPairs = 0
         offPtrPairsPerSequence = 0
         lacking = false
+        externals.removeAll(keepingCapacity: true)
     }
+}
+
+/// What one external implementation compared of a sequence.
+public struct ExternalTally: Sendable, Equatable {
+    public var name: String
+    public var calls: Int
+    public var whole: Bool
+    public var failed: Bool
 }
 
 /// The kernel workers of `--kernel-tree`, by arch (Differential.kernelWorkers).
@@ -219,6 +239,12 @@ public final class Differential {
     /// them has, before this call, exactly the states they hold (nothing ran in between).
     private var previousTouched = false
     private var entries = RepresentationComparator.Entries()
+    /// The external implementations (`--impl`) on this target, each with the index of the Swift
+    /// model of its representation; that model's view for comparing them in `.touched`.
+    public let externals: [ExternalImplementation]
+    private let externalModels: [Int]
+    private var externalView: [ReferenceState] = []
+    private var externalReplied: [Bool] = []
 
     /// The four standard implementations. On x86_64 the C reference runs in this process; on i386
     /// in the i386 worker (I386Worker), and without it (said once, with the fix) Swift OFF against
@@ -240,6 +266,10 @@ public final class Differential {
     /// The kernel workers of `--kernel-tree` (Specs/kernel.md), by arch: set once by the command line
     /// before any Differential is made; every Differential then compares the kernel's code too.
     public static let kernelWorkers = KernelWorkers()
+
+    /// The external programs of `--impl` (Specs/protocol.md): set once by the command line; every
+    /// Differential made without its own list compares them on the targets they support.
+    public static let externalPrograms = ExternalRegistry()
 
     /// The four standard implementations without the kernel's.
     static func baseImplementations(_ target: Target) -> [Implementation] {
@@ -267,7 +297,8 @@ public final class Differential {
     }
 
     /// `implementations` must hold one Swift implementation per representation, and may hold C ones.
-    public init(target: Target, implementations: [Implementation]? = nil) {
+    /// `externals`: the programs of `--impl` to compare (nil: Differential.externalPrograms).
+    public init(target: Target, implementations: [Implementation]? = nil, externals: [ExternalSpec]? = nil) {
         self.target = target
         let impls = implementations ?? Differential.standardImplementations(target)
         self.implementations = impls
@@ -298,6 +329,17 @@ public final class Differential {
         mayLack = impls.map { impl in Operation.allCases.contains { !impl.supports($0) } }
         pairLacks = Array(repeating: false, count: deferredPairs.count)
         scratch = Scratch(implementations: impls.count)
+        var exts: [ExternalImplementation] = [], models: [Int] = []
+        for spec in externals ?? Differential.externalPrograms.all where spec.capabilities.arches.contains(target.arch) {
+            for rep in spec.capabilities.representations {
+                exts.append(ExternalImplementation(spec: spec, representation: rep, target: target,
+                                                   registry: Differential.externalPrograms))
+                models.append(rep == .offset ? swiftOff : swiftPtr)
+            }
+        }
+        self.externals = exts
+        externalModels = models
+        externalReplied = Array(repeating: false, count: exts.count)
     }
 
     /// Switch a catalogued fault on in the implementations of its side (nil: off everywhere).
@@ -310,9 +352,13 @@ public final class Differential {
 
     /// The campaign's generator for these implementations: an operation one of them lacks (a kernel
     /// tree's alloc_skb_from_cache) is drawn rarely, so that it compares almost every sequence.
-    public func generator(maxOps: Int) -> Generator {
+    /// `only` restricts the draws to some operations (`--ops`).
+    public func generator(maxOps: Int, only: Set<Operation>? = nil) -> Generator {
         var g = Generator(target: target, maxOps: maxOps)
-        g.rare = Set(Operation.allCases.filter { op in implementations.contains { !$0.supports(op) } })
+        g.rare = Set(Operation.allCases.filter { op in
+            implementations.contains { !$0.supports(op) } || externals.contains { !$0.supports(op) }
+        })
+        if let only { g.only = only }
         return g
     }
 
@@ -331,6 +377,7 @@ public final class Differential {
         for k in pairLacks.indices { pairLacks[k] = false }
         batch.removeAll()
         for k in expected.indices { expected[k].dropUncommitted() }
+        for e in externals { e.reset() }
     }
 
     deinit {
@@ -365,6 +412,12 @@ public final class Differential {
     public func finish(comparison: Comparison, _ result: inout SequenceResult) {
         if comparison == .touched { finishTouched(&result) } else { checkLeaks(&result) }
         result.kernel = comparesKernel
+        if !externals.isEmpty && result.externals.isEmpty {
+            result.externals = externals.map { e in
+                ExternalTally(name: e.name, calls: e.compared, whole: !e.stopped,
+                              failed: e.failure != nil)
+            }
+        }
     }
 
     /// Whether sequences end with the leak check (on unless switched off).
@@ -427,7 +480,8 @@ public final class Differential {
             impl.snapshot(into: &views[i])
         }
         record(call, &result)
-        if let trace { trace(index, call, currentViews()) }
+        if !externals.isEmpty { runExternals(call) }
+        if let trace { trace(index, call, currentViews() + externals.indices.filter { externalReplied[$0] }.map { externals[$0].view() }) }
 
         for pair in fidelityPairs where !lacks[pair.c] {
             let diffs = exactDifferences((outcomes[pair.swift], views[pair.swift]), (outcomes[pair.c], views[pair.c]))
@@ -436,6 +490,7 @@ public final class Differential {
                 return false
             }
         }
+        if !externals.isEmpty && !compareExternals(call, index: index, full: true, &result) { return false }
         guard outcomes[swiftOff] != nil else { return true }
         let targetState = call.op.takesTarget ? before.first { $0.reference == call.target }?.state : nil
         entries.merge(views[swiftOff], views[swiftPtr])
@@ -508,6 +563,28 @@ public final class Differential {
         }
     }
 
+    /// Send the call to every external implementation whose Swift model ran it, and compare its
+    /// reply with that model's outcome and view (`.full`: the view taken; `.touched`: taken now).
+    private func runExternals(_ call: Call) {
+        for (k, e) in externals.enumerated() {
+            externalReplied[k] = outcomes[externalModels[k]] != nil && e.run(call) == .replied
+        }
+    }
+
+    private func compareExternals(_ call: Call, index: Int, full: Bool, _ result: inout SequenceResult) -> Bool {
+        for (k, e) in externals.enumerated() where externalReplied[k] {
+            let s = externalModels[k]
+            if !full { implementations[s].snapshot(into: &externalView) }
+            let diffs = e.differences(outcome: outcomes[s], view: full ? views[s] : externalView)
+            if !diffs.isEmpty {
+                result.failure = Divergence(kind: .external, step: index, call: call, differences: diffs,
+                                            views: full ? currentViews() + [e.view()] : [])
+                return false
+            }
+        }
+        return true
+    }
+
     // MARK: Touched comparison
 
     /// Run one call on every implementation and compare what it can have changed. Returns false when
@@ -560,6 +637,10 @@ public final class Differential {
                 result.failure = Divergence(kind: pair.kind, step: index, call: call, differences: [], views: [])
                 return false
             }
+        }
+        if !externals.isEmpty {
+            runExternals(call)
+            if !compareExternals(call, index: index, full: false, &result) { return false }
         }
         guard outcomes[swiftOff] != nil else { return true }
         // Most calls leave OFF and PTR in agreement, or differ only in never-set headers rebased

@@ -37,14 +37,24 @@ public struct Generator: Sendable {
         didSet { isRare = rare.isEmpty ? [] : Operation.allCases.map { rare.contains($0) } }
     }
     private var isRare: [Bool] = []
+    /// `--ops`: the only operations drawn (nil: every one). Must hold an allocator.
+    public var only: Set<Operation>? {
+        didSet {
+            byWeight = Operation.allCases.filter { only?.contains($0) ?? true }.flatMap { Array(repeating: $0, count: Generator.weight($0)) }
+            totalWeight = byWeight.count
+            allocatorsDrawn = Generator.allocators.filter { only?.contains($0) ?? true }
+        }
+    }
+    /// The allocators an empty pool draws from.
+    private var allocatorsDrawn = Generator.allocators
 
     private let shinfo: Int64
     private let cacheLine: Int64
     /// Each operation repeated as often as its weight, in catalogue order: a draw below the total
     /// weight indexes it directly (the same operation a cumulative scan would give).
-    private let byWeight: [Operation]
+    private var byWeight: [Operation]
     private static let argumentKinds: [[ArgumentKind]] = Operation.allCases.map { $0.info.arguments.map(\.kind) }
-    private let totalWeight: Int
+    private var totalWeight: Int
 
     public init(target: Target, maxOps: Int) {
         self.target = target
@@ -121,7 +131,7 @@ public struct Generator: Sendable {
         var op: Operation
         repeat {
             op = pick(&rng)
-            if usable == 0 && op.takesTarget { op = Generator.allocators[rng.below(4)] }
+            if usable == 0 && op.takesTarget { op = allocatorsDrawn[rng.below(allocatorsDrawn.count)] }
         } while (op.effect == .produces && usable >= poolLimit && !rng.chance(10))
             || (!isRare.isEmpty && isRare[op.rawValue] && rng.below(32) != 0)
         guard op.takesTarget else { return Call(op, allocationArguments(op, &rng)) }
@@ -146,7 +156,7 @@ public struct Generator: Sendable {
         impl?.fragDescriptors(of: reference)?.map(\.size) ?? []
     }
 
-    private static let allocators: [Operation] = [.alloc_skb, .alloc_skb_fclone, .dev_alloc_skb, .alloc_skb_from_cache]
+    static let allocators: [Operation] = [.alloc_skb, .alloc_skb_fclone, .dev_alloc_skb, .alloc_skb_from_cache]
 
     /// Multi-step scenarios that independent draws reach only after thousands of iterations: after
     /// a call, 30% of the time, one of these on the reference it produced (`true`) or targeted.
@@ -184,13 +194,15 @@ public struct Generator: Sendable {
         // (nr_frags from the state: the count of its frags, without building their list.)
         if previous.op == .add_frag {
             var r = ReferenceState.zero
-            if impl.state(of: previous.target, into: &r), case let n = r.state.nrFrags, n >= 1, rng.chance(n >= 2 ? 92 : 40) {
+            if impl.state(of: previous.target, into: &r), case let n = r.state.nrFrags, n >= 1, rng.chance(n >= 2 ? 92 : 40),
+               only?.contains(.add_frag) ?? true {
                 return arguments(.add_frag, previous.target, r.state, impl, &rng)
             }
         }
         let options = Generator.followUps[previous.op.rawValue]
         guard !options.isEmpty, rng.chance(30) else { return nil }
         let (op, onProduced) = options[rng.below(options.count)]
+        if let only, !only.contains(op) { return nil }
         var reference = onProduced ? (previous.op.effect == .produces ? impl.referenceCount - 1 : -1) : previous.target
         if previous.op == .fail_next_alloc {
             if !op.takesTarget { return Call(op, allocationArguments(op, &rng)) }

@@ -88,6 +88,22 @@ public enum SummaryMerge {
             }
             out["kernel_compared"] = total
         }
+        // Present only with --impl: per external implementation, its counts.
+        if shards.contains(where: { $0.object["external_compared"] != nil }) {
+            var total: [String: [String: UInt64]] = [:]
+            for s in shards {
+                guard let d = s.object["external_compared"] as? [String: Any] else {
+                    throw Failure(file: s.file, message: "has no \"external_compared\" where another shard has: expected shards of one campaign")
+                }
+                for (name, v) in d {
+                    guard let counts = v as? [String: Any] else {
+                        throw Failure(file: s.file, message: "expected \"external_compared.\(name)\" to be an object of counts")
+                    }
+                    for (k, n) in counts { total[name, default: [:]][k, default: 0] += try number(n, "external_compared.\(name).\(k)", s.file) }
+                }
+            }
+            out["external_compared"] = total
+        }
         out["findings"] = shards.flatMap { ($0.object["findings"] as? [Any]) ?? [] }
         // A campaign with an interrupted shard was interrupted (older shards lack the key).
         out["interrupted"] = shards.contains { ($0.object["interrupted"] as? Bool) == true }

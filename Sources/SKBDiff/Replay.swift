@@ -78,17 +78,21 @@ public enum Replay {
     }
 
     /// Run a seed file. A call whose target cannot take it (empty, ended or frozen) is a malformed file.
+    /// `externals`: the programs of `--impl` to compare (nil: Differential.externalPrograms).
     public static func run(_ seed: SeedFile, path: String, mutant: Mutant? = nil, kernelWorkers: [Arch: String]? = nil,
+                           externals: [ExternalSpec]? = nil,
                            trace: ((Int, Call, [Divergence.View]) -> Void)? = nil) throws(SeedError) -> Verdict {
         let differential = Differential(target: seed.target,
-                                        implementations: Differential.standardImplementations(seed.target, kernel: kernelWorkers))
+                                        implementations: Differential.standardImplementations(seed.target, kernel: kernelWorkers),
+                                        externals: externals)
         differential.switchOn(mutant)
         // Expected fields are checked on every implementation's view, after their call.
         var stateMismatches: [String] = []
         let result = differential.run(seed.calls) { i, call, views in
             trace?(i, call, views)
             for expected in seed.stateExpectations[i] ?? [] {
-                for view in views where !view.lacking {
+                // (An external implementation is judged by the model, not by the file's expectations.)
+                for view in views where !view.lacking && view.given == nil {
                     for m in expected.mismatches(in: view.references, representation: view.representation) {
                         stateMismatches.append("\(path):\(seed.lines[i]): \(view.name): \(m)")
                     }

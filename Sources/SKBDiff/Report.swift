@@ -26,13 +26,21 @@ public enum Report {
         let marked = Set(d.differences.map { "\($0.reference)/\($0.field)" })
         var rows: [[String]] = [["", "field"] + names]
         rows.append([marked.contains("-1/outcome") ? "*" : "", "outcome"] + d.views.map { $0.outcome.map(SeedFile.render) ?? "not run" })
-        let refs = Array(Set(d.views.flatMap { $0.references.map(\.reference) })).sorted()
+        let refs = Array(Set(d.views.flatMap { $0.references.map(\.reference) + ($0.given.map { Array($0.keys) } ?? []) })).sorted()
         for r in refs {
             let states = d.views.map { v in v.references.first { $0.reference == r } }
-            rows.append(["", "skb\(r)"] + states.map { $0 == nil ? "(none)" : ($0!.frozen ? "frozen" : "") })
+            // An external implementation's column: the fields it gave ("-" for those it does not).
+            let given = d.views.map { v in v.given.map { $0[r] } }
+            rows.append([marked.contains("\(r)/present") ? "*" : "", "skb\(r)"] + zip(states, given).map { s, g in
+                if let g { return g == nil ? "(none)" : "" }
+                return s == nil ? "(none)" : (s!.frozen ? "frozen" : "")
+            })
             let fieldNames = SKBState.fieldNames
             for (fi, f) in fieldNames.enumerated() {
-                let values = states.map { $0.map { $0.state.fields[fi].value } ?? "-" }
+                let values = zip(states, given).map { s, g in
+                    if let g { return g?[f] ?? "-" }
+                    return s.map { $0.state.fields[fi].value } ?? "-"
+                }
                 rows.append([marked.contains("\(r)/\(f)") ? "*" : "", "  " + f] + values)
             }
             // The frags behind the digest, where an implementation can tell.
@@ -80,6 +88,14 @@ public enum Report {
                           100 * Double(c.kernelSequences) / Double(c.iterations), c.kernelSequences, c.iterations,
                           c.operations > 0 ? 100 * Double(c.kernelCalls) / Double(c.operations) : 0)
         }
+        for (name, e) in c.externals.sorted(by: { $0.key < $1.key }) {
+            out += "\(name) compared on \(e.sequences) sequences (\(e.whole) whole; the rest stopped at an operation it lacks or a failure), \(e.calls) calls"
+            out += e.failures > 0 ? "; \(e.failures) sequence\(e.failures == 1 ? "" : "s") ended by its failure (messages above)\n" : "\n"
+        }
+        if let only = r.options.operations {
+            let left = Operation.allCases.filter { !only.contains($0) }
+            out += "operations drawn (--ops): \(only.count) of \(Operation.allCases.count); left out: \(left.map(\.name).joined(separator: ", "))\n"
+        }
         if r.stoppedEarly { out += "stopped early after \(r.options.maxDivergences) divergences\n" }
         if r.interrupted { out += "interrupted after \(c.iterations) of \(r.options.range.count) iterations\n" }
         if c.divergences == 0 {
@@ -123,6 +139,12 @@ public enum Report {
         ]
         if c.kernel {
             obj["kernel_compared"] = ["sequences": c.kernelSequences, "calls": c.kernelCalls]
+        }
+        if !c.externals.isEmpty {
+            obj["external_compared"] = c.externals.mapValues(\.json)
+        }
+        if let only = r.options.operations {
+            obj["ops"] = Operation.allCases.filter(only.contains).map(\.name)
         }
         obj["findings"] = r.findings.map { f -> [String: Any] in
             var d: [String: Any] = ["iteration": f.iteration, "kind": f.failure.kind.rawValue, "summary": oneLine(f.failure),

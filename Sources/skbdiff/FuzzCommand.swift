@@ -36,6 +36,10 @@ struct FuzzCommand: ParsableCommand {
 
     @OptionGroup var kernel: KernelTreeOptions
 
+    @OptionGroup var external: ExternalOptions
+
+    @OptionGroup var operations: OperationsOption
+
     @Option(help: "Directory for findings (.skb seed files).")
     var out: String = "./skbdiff-findings"
 
@@ -98,6 +102,7 @@ struct FuzzCommand: ParsableCommand {
         options.comparison = compare
         options.mutant = parsedMutant
         options.checksLeaks = leakCheck
+        options.operations = try operations.parsed()
         // SIGINT and SIGTERM stop the campaign: the workers finish the iteration they run, a finding in
         // flight is written whole, the summary so far is printed, and the exit code is 128 + the
         // signal. A second signal ends the process at once.
@@ -125,6 +130,11 @@ struct FuzzCommand: ParsableCommand {
             I386Worker.warnOnce(u)
         }
         let tree = try kernel.activate(arches: Set(targets.map(\.arch)), quiet: quiet)
+        let externals = try external.activate(quiet: quiet)
+        if !externals.isEmpty && !targets.contains(where: { t in externals.contains { $0.capabilities.arches.contains(t.arch) } }) {
+            printError("skbdiff: no target of the campaign has an arch the external implementations support")
+            throw ExitCode(2)
+        }
         if !quiet {
             let described = options.targets.pinned.map(\.description) ?? "\(options.targets) (\(targets.count) targets, one per block of \(TargetSpace.blockSize) iterations)"
             printError("skbdiff: seed 0x\(String(options.seed, radix: 16)), \(options.range.count) iterations, target \(described), \(jobs) job\(jobs == 1 ? "" : "s")")
@@ -149,7 +159,7 @@ struct FuzzCommand: ParsableCommand {
             print("")
             print(Report.divergence(f.failure, calls: f.seedFile.calls), terminator: "")
             // With a tree every finding replays with it (the kernel's rows are part of the comparison).
-            if let p = f.path { print("Replay with: skbdiff replay \(tree.map { "--kernel-tree \($0.root) " } ?? "")\(p)") }
+            if let p = f.path { print("Replay with: skbdiff replay \(tree.map { "--kernel-tree \($0.root) " } ?? "")\(external.replayArguments)\(p)") }
         }
         if report.interrupted, let sig = stop.signal {
             if !json { printError("skbdiff: interrupted by signal \(sig) after \(report.counts.iterations) iterations") }

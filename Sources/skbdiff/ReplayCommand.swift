@@ -35,6 +35,8 @@ struct ReplayCommand: ParsableCommand {
 
     @OptionGroup var kernel: KernelTreeOptions
 
+    @OptionGroup var external: ExternalOptions
+
     func validate() throws {
         if svg != nil && paths.count != 1 { throw ValidationError("--svg draws one seed file; found \(paths.count) paths") }
     }
@@ -44,6 +46,7 @@ struct ReplayCommand: ParsableCommand {
         do { files = try Replay.files(paths) } catch { printError(error.description); throw ExitCode(2) }
         if svg != nil && files.count != 1 { printError("--svg draws one seed file; \(paths[0]) holds \(files.count)"); throw ExitCode(2) }
         try kernel.activate(arches: Set(Arch.allCases), quiet: true)
+        try external.activate(quiet: true)
         var diverged = 0
         for file in files {
             let verdict: Replay.Verdict
@@ -100,6 +103,10 @@ private func printStep(_ index: Int, _ call: Call, _ views: [Divergence.View]) {
     for v in views {
         if v.lacking {
             print("    \(v.name): lacks an operation of the sequence so far: not compared")
+            continue
+        }
+        if let reply = v.reply {
+            print("    \(v.name) replied: \(reply)")
             continue
         }
         print("    \(v.name): \(v.outcome.map(SeedFile.render) ?? "not run")")
