@@ -260,6 +260,11 @@ public struct ExternalCounts: Sendable, Equatable {
 }
 
 public struct CampaignReport: Sendable {
+    /// The findings grouped by cause, the largest group first.
+    public var groups: [FindingGroup] {
+        FindingGroups.group(findings.map { FindingGroups.Item(summary: Report.oneLine($0.failure), calls: $0.seedFile.calls.count, path: $0.path) })
+    }
+
     public var options: CampaignOptions
     public var counts: CampaignCounts
     public var findings: [Finding]

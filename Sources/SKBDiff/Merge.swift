@@ -105,6 +105,12 @@ public enum SummaryMerge {
             out["external_compared"] = total
         }
         out["findings"] = shards.flatMap { ($0.object["findings"] as? [Any]) ?? [] }
+        // The groups of all shards' findings, as one campaign would give them.
+        let items = ((out["findings"] as? [Any]) ?? []).compactMap { f -> FindingGroups.Item? in
+            guard let d = f as? [String: Any], let summary = d["summary"] as? String else { return nil }
+            return FindingGroups.Item(summary: summary, calls: (d["calls"] as? NSNumber)?.intValue ?? 0, path: d["path"] as? String)
+        }
+        out["groups"] = FindingGroups.group(items).map(\.json)
         // A campaign with an interrupted shard was interrupted (older shards lack the key).
         out["interrupted"] = shards.contains { ($0.object["interrupted"] as? Bool) == true }
         out["elapsed_seconds"] = shards.map { ($0.object["elapsed_seconds"] as? NSNumber)?.doubleValue ?? 0 }.max() ?? 0

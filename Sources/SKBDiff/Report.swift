@@ -5,7 +5,9 @@ import SKBuff
 public enum Report {
     public static func oneLine(_ d: Divergence) -> String {
         let fields = Set(d.differences.map(\.field)).sorted().joined(separator: ", ")
-        return "\(d.kind.rawValue) at call \(d.step) (\(SeedFile.render(d.call))): \(fields) differ"
+        // An external implementation is named: several may be compared.
+        let name = d.kind == .external ? d.views.last { $0.given != nil }.map { " \($0.name)" } ?? "" : ""
+        return "\(d.kind.rawValue)\(name) at call \(d.step) (\(SeedFile.render(d.call))): \(fields) differ"
     }
 
     /// The shrunk sequence and, for the failing call, every implementation's snapshot side by side,
@@ -101,10 +103,10 @@ public enum Report {
         if c.divergences == 0 {
             out += "no divergences: every implementation agreed after every operation\n"
         } else {
-            out += "\(c.divergences) divergence\(c.divergences == 1 ? "" : "s") (\(r.findings.count) shrunk):\n"
-            for f in r.findings {
-                out += "  iteration \(f.iteration): \(oneLine(f.failure))" + (f.path.map { "\n    saved as \($0)" } ?? "") + "\n"
-            }
+            let groups = r.groups
+            out += "\(c.divergences) divergence\(c.divergences == 1 ? "" : "s") (\(r.findings.count) shrunk), "
+                + "\(groups.count) cause\(groups.count == 1 ? "" : "s") (kind, operation, fields; each finding's .skb and .svg in --out):\n"
+            out += FindingGroups.render(groups)
         }
         return out
     }
@@ -146,6 +148,7 @@ public enum Report {
         if let only = r.options.operations {
             obj["ops"] = Operation.allCases.filter(only.contains).map(\.name)
         }
+        obj["groups"] = r.groups.map(\.json)
         obj["findings"] = r.findings.map { f -> [String: Any] in
             var d: [String: Any] = ["iteration": f.iteration, "kind": f.failure.kind.rawValue, "summary": oneLine(f.failure),
                                     "calls": f.seedFile.calls.count]

@@ -1,5 +1,6 @@
-/// Shrinks a failing sequence until no single removal of a call and no single reduction of an
-/// argument still fails the same way (1-minimal). It works on the sequence of operations, as
+/// Shrinks a failing sequence until no single removal of a call, no reshaping (re-pointing a call at
+/// an earlier reference, a simpler allocator, two additive calls merged) and no single reduction of
+/// an argument still fails the same way (1-minimal). It works on the sequence of operations, as
 /// Hypothesis' stateful testing does, and keeps sequences valid: removing a call that made a
 /// reference drops the calls on that reference (SequenceEdit).
 public struct Shrinker {
@@ -44,6 +45,16 @@ public struct Shrinker {
                 }
                 i -= 1
             }
+            // Simpler shapes of the same length or shorter: a call pointed at an earlier reference
+            // (the producer of its own may then go), an allocator made alloc_skb, two calls of an
+            // additive helper on one reference made one with the sum.
+            for candidate in Shrinker.reshapings(best.0) where runs < budget {
+                if let simpler = attempt(candidate), Shrinker.weight(simpler.0).lexicographicallyPrecedes(Shrinker.weight(best.0)) {
+                    best = simpler
+                    changed = true
+                    break
+                }
+            }
             // Reductions of each argument towards zero: 0 first, then a binary search for the value
             // nearest zero that still fails, so v - 1 no longer does.
             var ci = 0
@@ -85,5 +96,60 @@ public struct Shrinker {
             }
         }
         return Result(calls: best.0, failure: best.1, runs: runs)
+    }
+
+    /// What the shrinker minimises, in order: calls, then the sum of the references targeted (a
+    /// call on an earlier reference is simpler), then allocators other than alloc_skb.
+    static func weight(_ calls: [Call]) -> [Int] {
+        [calls.count,
+         calls.reduce(0) { $0 + ($1.op.takesTarget ? $1.target : 0) },
+         calls.reduce(0) { $0 + (!$1.op.takesTarget && $1.op != .alloc_skb && $1.op != .fail_next_alloc ? 1 : 0) }]
+    }
+
+    /// Helpers whose two calls in a row can be one with the sum of their first arguments.
+    static let additive: Set<Operation> = [.skb_reserve, .skb_put, .__skb_put, .skb_push, .__skb_push, .skb_pull, .__skb_pull]
+
+    /// The candidates of one reshaping round (see `shrink`), simplest first.
+    static func reshapings(_ calls: [Call]) -> [[Call]] {
+        var out: [[Call]] = []
+        // Merges.
+        for i in calls.indices where additive.contains(calls[i].op) {
+            for j in calls.indices.dropFirst(i + 1) where calls[j].op == calls[i].op && calls[j].target == calls[i].target {
+                let kind = calls[i].op.info.arguments[0].kind
+                let sum = calls[i].arg0 &+ calls[j].arg0
+                let merged = kind == .u32 ? Int64(UInt32(truncatingIfNeeded: sum)) : Int64(Int32(truncatingIfNeeded: sum))
+                // At the later call's place, then at the earlier one's.
+                var late = calls
+                late[j].arg0 = merged
+                late.remove(at: i)
+                out.append(late)
+                var early = calls
+                early[i].arg0 = merged
+                early.remove(at: j)
+                out.append(early)
+            }
+        }
+        // Re-pointing: each call on reference t, at each earlier one.
+        for i in calls.indices where calls[i].op.takesTarget {
+            for r in 0..<max(0, calls[i].target) {
+                var c = calls
+                c[i].target = r
+                out.append(c)
+            }
+        }
+        // Simpler allocators: alloc_skb for the same size (dev_alloc_skb's adds NET_SKB_PAD).
+        for i in calls.indices {
+            let size: Int64
+            switch calls[i].op {
+            case .alloc_skb_fclone: size = calls[i].arg0
+            case .dev_alloc_skb: size = Int64(UInt32(truncatingIfNeeded: calls[i].arg0 &+ 16))
+            case .alloc_skb_from_cache: size = calls[i].arg1
+            default: continue
+            }
+            var c = calls
+            c[i] = Call(.alloc_skb, target: -1, arg0: size, arg1: 0)
+            out.append(c)
+        }
+        return out
     }
 }

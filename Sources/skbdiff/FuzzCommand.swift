@@ -155,7 +155,15 @@ struct FuzzCommand: ParsableCommand {
         } else if !quiet {
             print(Report.summary(report), terminator: "")
         }
-        for f in report.findings where !json {
+        // The smallest reproducer of each cause in full (every finding is in --out).
+        let smallest = json ? [] : report.groups.compactMap { g in
+            report.findings.first { f in
+                f.seedFile.calls.count == g.smallestCalls && FindingGroups.cause(of: Report.oneLine(f.failure)).map {
+                    $0.kind == g.kind && $0.operation == g.operation && $0.fields == g.fields
+                } == true
+            }
+        }
+        for f in smallest {
             print("")
             print(Report.divergence(f.failure, calls: f.seedFile.calls), terminator: "")
             // With a tree every finding replays with it (the kernel's rows are part of the comparison).

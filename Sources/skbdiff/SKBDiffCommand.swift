@@ -21,6 +21,7 @@ struct SKBDiffCommand: ParsableCommand {
           skbdiff --iterations 1000000     fuzz (the default subcommand)
           skbdiff --seed 0x2a --json       reproducible, machine-readable
           skbdiff replay Specs/seeds       replay the regression corpus
+          skbdiff findings DIR             a findings folder, one line per cause
           skbdiff merge shard-*.json       add up the --json summaries of --shard runs
           skbdiff mutants                  plant each catalogued fault: does the fuzzer or the corpus catch it?
           skbdiff layout                   check the layouts with libclang
@@ -29,7 +30,7 @@ struct SKBDiffCommand: ParsableCommand {
         Exit codes: 0 everything agreed, 1 a divergence was found, 2 bad usage or bad input, 130 or \
         143 the campaign was interrupted by SIGINT or SIGTERM (its summary so far is printed).
         """,
-        subcommands: [FuzzCommand.self, ReplayCommand.self, MergeCommand.self, MutantsCommand.self, BenchCommand.self, LayoutCommand.self, OpsCommand.self],
+        subcommands: [FuzzCommand.self, ReplayCommand.self, FindingsCommand.self, MergeCommand.self, MutantsCommand.self, BenchCommand.self, LayoutCommand.self, OpsCommand.self],
         defaultSubcommand: FuzzCommand.self
     )
 
