@@ -252,7 +252,9 @@ final class ExternalProcess {
         }
         guard exited else { return reading ? "closed its output" : "closed its input" }
         if status & 0x7f != 0 { return "died of signal \(status & 0x7f)\(status & 0x7f == SIGKILL ? "" : " (a crash)")" }
-        return "exited with status \((status >> 8) & 0xff)"
+        let code = (status >> 8) & 0xff
+        // Through /bin/sh a crash is the shell's exit status 128 + the signal.
+        return "exited with status \(code)" + (code > 128 && code < 160 ? " (128 + signal \(code - 128): a crash)" : "")
     }
 
     // MARK: The pool
@@ -289,7 +291,7 @@ public final class ExternalImplementation {
     private(set) var stopped = false
     private(set) var compared = 0
     private(set) var lacked = false
-    private(set) var failure: String?
+    public private(set) var failure: String?
     /// The last reply, parsed: its outcome and its references' fields, as text.
     private(set) var lastReply = ""
     private(set) var lastOutcome: Outcome?

@@ -114,6 +114,8 @@ public enum Replay {
             }
         }
         mismatches += stateMismatches
+        // An external implementation that failed could not be checked: the file does not agree.
+        for e in differential.externals { if let f = e.failure { mismatches.append("\(path): \(f)") } }
         if let quirks = seed.quirks, Set(quirks) != Set(result.quirks) {
             mismatches.append("\(path): expected quirks \(quirks.isEmpty ? "none" : quirks.joined(separator: " ")), met \(result.quirks.isEmpty ? "none" : result.quirks.joined(separator: " "))")
         }
