@@ -309,7 +309,7 @@ public final class ExternalImplementation {
         if let process, !stopped || failure == nil { ExternalProcess.checkIn(process, spec) }
     }
 
-    func reset() {
+    public func reset() {
         started = false
         stopped = false
         compared = 0
@@ -320,7 +320,7 @@ public final class ExternalImplementation {
     public func supports(_ op: Operation) -> Bool { spec.capabilities.operations.contains(op) }
 
     /// What became of a call sent.
-    enum Result {
+    public enum Result {
         case replied
         /// Not compared from here on in this sequence (it lacks the operation, or failed).
         case stopped
@@ -328,7 +328,7 @@ public final class ExternalImplementation {
 
     /// Send the call (the sequence's target first) and read the reply into `lastOutcome` and
     /// `lastFields`.
-    func run(_ call: Call) -> Result {
+    public func run(_ call: Call) -> Result {
         guard !stopped else { return .stopped }
         guard supports(call.op) else {
             stopped = true

@@ -37,15 +37,21 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var kernel: KernelTreeOptions
 
+    @OptionGroup var external: ExternalOptions
+
+    @OptionGroup var operations: OperationsOption
+
     func run() throws {
         skbref_keep_freed_memory()
         let target = targetOptions.target
         try kernel.activate(arches: [target.arch], quiet: true)
+        let externals = try external.activate(quiet: true)
         var options = CampaignOptions()
         options.target = target
         options.seed = seed
-        let differential = Differential(target: target)
-        let generator = differential.generator(maxOps: options.maxOps)
+        // The built-ins' step; each external implementation is timed alone (its own rows).
+        let differential = Differential(target: target, externals: [])
+        let generator = differential.generator(maxOps: options.maxOps, only: try operations.parsed())
         let workload = (0..<iterations).map {
             Campaign.runIteration($0, options: options, differential: differential, generator: generator).calls
         }
@@ -97,6 +103,19 @@ struct BenchCommand: ParsableCommand {
                 figures.append { runAlone(impl, snapshot: true) }
             }
         }
+        // External implementations (--impl): the workload's calls sent one by one, each answered.
+        let others = Differential(target: target, externals: externals).externals
+        // The calls each answers (a sequence stops at an operation it lacks): its figure is per answered call.
+        var answered = Array(repeating: 0, count: others.count)
+        for (k, e) in others.enumerated() {
+            figures.append {
+                answered[k] = 0
+                for calls in workload {
+                    e.reset()
+                    for call in calls where e.run(call) == .replied { answered[k] += 1 }
+                }
+            }
+        }
         figures.append {
             differential.defersBatches = true
             for calls in workload {
@@ -129,6 +148,12 @@ struct BenchCommand: ParsableCommand {
         row("differential step", [nil, step], "  (all \(impls.count) in turn, what each call can change compared)")
         row("comparing and turns", [nil, step - calls], "  (differential step minus the calls alone)")
         print("  step / calls alone: " + String(format: "%.2f", step / calls))
+        for (k, e) in others.enumerated() {
+            let v = ns[2 * impls.count + k] * Double(operations) / Double(max(1, answered[k]))
+            let model = impls.firstIndex { $0.name == (e.representation == .offset ? "swift-off" : "swift-ptr") }!
+            row(e.name, [v, nil], String(format: "  (external, over its pipe, per call answered (%d): %.1fx %@'s calls)",
+                                         answered[k], v / ns[2 * model], impls[model].name))
+        }
         row("full comparison step", [nil, full], "  (every reference after every call, as replay)")
         // The kernel's own code, the floor: each other implementation's calls as a ratio to it.
         for representation in ["off", "ptr"] {
