@@ -149,32 +149,14 @@ final class ExternalProcess {
     static let maxLine = 1 << 20
 
     init(command: String) throws(ExternalError) {
-        signal(SIGPIPE, SIG_IGN)
-        var down: [Int32] = [0, 0], up: [Int32] = [0, 0]
-        WorkerProcess.spawning.lock()
-        defer { WorkerProcess.spawning.unlock() }
-        guard pipe(&down) == 0, pipe(&up) == 0 else { throw ExternalError("cannot create pipes: errno \(errno)") }
-        for fd in [down[1], up[0]] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, down[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, up[1], 1)
-        for fd in [down[0], down[1], up[0], up[1]] { posix_spawn_file_actions_addclose(&actions, fd) }
-        var pid: pid_t = 0
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("sh"), strdup("-c"), strdup(command), nil]
-        defer { for a in argv { free(a) } }
-        let rc = posix_spawn(&pid, "/bin/sh", &actions, nil, argv, environ)
-        close(down[0])
-        close(up[1])
-        guard rc == 0 else {
-            close(down[1])
-            close(up[0])
-            throw ExternalError("cannot start '\(command)' with /bin/sh: errno \(rc)")
+        switch WorkerProcess.spawn("/bin/sh", ["sh", "-c", command]) {
+        case let .success(child):
+            pid = child.pid
+            toProgram = child.input
+            fromProgram = child.output
+        case let .failure(e):
+            throw ExternalError("cannot start '\(command)' with /bin/sh: \(e)")
         }
-        self.pid = pid
-        toProgram = down[1]
-        fromProgram = up[0]
     }
 
     deinit {
@@ -305,8 +287,10 @@ public final class ExternalImplementation {
         name = "\(spec.name)-\(representation == .offset ? "off" : "ptr")"
     }
 
+    /// A program in good order (a failure dropped its process) serves the next Differential: the
+    /// target line of its next sequence starts it afresh.
     deinit {
-        if let process, !stopped || failure == nil { ExternalProcess.checkIn(process, spec) }
+        if let process { ExternalProcess.checkIn(process, spec) }
     }
 
     public func reset() {

@@ -210,13 +210,22 @@ final class WorkerProcess {
     static let spawning = NSLock()
 
     init(executable: String) throws {
+        let child = try WorkerProcess.spawn(executable, [executable]).get()
+        pid = child.pid
+        toWorker = child.input
+        fromWorker = child.output
+    }
+
+    /// Start `path` with `arguments` (argv, its name first), its stdin and stdout on pipes: the child's
+    /// pid, the pipe end to write its input to and the one to read its output from; or why not.
+    static func spawn(_ path: String, _ arguments: [String]) -> Result<(pid: pid_t, input: Int32, output: Int32), WorkerFailure> {
         signal(SIGPIPE, SIG_IGN)
         var down: [Int32] = [0, 0], up: [Int32] = [0, 0]
         // One start at a time, and our pipe ends close-on-exec before the next: a worker started
         // meanwhile by another thread must not hold this one's pipes (it would never see its input end).
         WorkerProcess.spawning.lock()
         defer { WorkerProcess.spawning.unlock() }
-        guard pipe(&down) == 0, pipe(&up) == 0 else { throw WorkerFailure("cannot create pipes: errno \(errno)") }
+        guard pipe(&down) == 0, pipe(&up) == 0 else { return .failure(WorkerFailure("cannot create pipes: errno \(errno)")) }
         for fd in [down[1], up[0]] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -225,19 +234,17 @@ final class WorkerProcess {
         posix_spawn_file_actions_adddup2(&actions, up[1], 1)
         for fd in [down[0], down[1], up[0], up[1]] { posix_spawn_file_actions_addclose(&actions, fd) }
         var pid: pid_t = 0
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(executable), nil]
-        defer { free(argv[0]) }
-        let rc = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
         close(down[0])
         close(up[1])
         guard rc == 0 else {
             close(down[1])
             close(up[0])
-            throw WorkerFailure("cannot start \(executable): errno \(rc)")
+            return .failure(WorkerFailure("cannot start \(path): errno \(rc)"))
         }
-        self.pid = pid
-        toWorker = down[1]
-        fromWorker = up[0]
+        return .success((pid, down[1], up[0]))
     }
 
     deinit {
