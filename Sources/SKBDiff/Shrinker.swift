@@ -129,7 +129,18 @@ public struct Shrinker {
                 out.append(early)
             }
         }
-        // Re-pointing: each call on reference t, at each earlier one.
+        // Re-pointing: every call on reference t at each earlier one (what a fault needs done to one
+        // sk_buff), then each call alone.
+        let targets = Set(calls.filter { $0.op.takesTarget }.map(\.target)).sorted()
+        for t in targets where t > 0 {
+            for r in 0..<t {
+                out.append(calls.map { c in
+                    var c = c
+                    if c.op.takesTarget && c.target == t { c.target = r }
+                    return c
+                })
+            }
+        }
         for i in calls.indices where calls[i].op.takesTarget {
             for r in 0..<max(0, calls[i].target) {
                 var c = calls

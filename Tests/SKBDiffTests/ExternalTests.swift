@@ -346,6 +346,23 @@ struct TriageTests {
         }
     }
 
+    /// The case: a fault in skb_clone (it forgets mac_len, planted in C) shown on the end of
+    /// a chain of copies shrinks to the three calls that need it (alloc_skb, set_mac_len, skb_clone),
+    /// once the calls on the last copy are pointed at the first reference and the fclone
+    /// allocation is made plain; removals alone keep all five (each copy makes the reference the
+    /// next call needs).
+    @Test func rePointingShortensAChain() throws {
+        let target = ExternalTests.target
+        let d = Differential(target: target)
+        d.switchOn(Mutant(Mutation.byID["clone-no-mac-len"]!, .c))
+        let chain = [Call(.alloc_skb_fclone, [100]), Call(.pskb_copy, target: 0), Call(.pskb_copy, target: 1),
+                     Call(.set_mac_len, target: 2, [14]), Call(.skb_clone, target: 2)]
+        let failure = try #require(d.run(chain).failure)
+        let shrunk = try #require(Shrinker(differential: d).shrink(chain, kind: failure.kind))
+        #expect(shrunk.calls.map(\.op) == [.alloc_skb, .set_mac_len, .skb_clone], "\(shrunk.calls.map(SeedFile.render))")
+        #expect(shrunk.calls.last?.target == 0)
+    }
+
     /// By hand: the reshapings of `alloc_skb_fclone 100; alloc_skb 50; skb_put skb1 8; skb_put skb1 4`
     /// hold the two puts merged (12, in either place), the puts re-pointed at skb0, and alloc_skb 100
     /// for the fclone allocation.
