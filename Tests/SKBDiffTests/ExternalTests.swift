@@ -28,6 +28,17 @@ struct ExternalTests {
         return "sh \(path)"
     }
 
+    /// A campaign on the test's target comparing `spec`, drawing alloc_skb and skb_put only.
+    static func campaign(_ spec: ExternalSpec, iterations: UInt64, seed: UInt64) -> CampaignOptions {
+        var options = CampaignOptions()
+        options.target = target
+        options.iterations = iterations
+        options.seed = seed
+        options.externals = [spec]
+        options.operations = [.alloc_skb, .skb_put]
+        return options
+    }
+
     static let lenHello = "hello version=1 ops=alloc_skb,skb_put arches=x86_64 representations=off fields=len,end"
 
     // MARK: The hello
@@ -115,12 +126,7 @@ struct ExternalTests {
                 alloc_skb*) echo "=> ok | skb0 len=1 end=128" ;;
                 skb_put*) echo "=> ok 0 | skb0 len=29 end=128" ;;
                 """), timeout: 5)
-            var options = CampaignOptions()
-            options.target = Self.target
-            options.iterations = 20
-            options.seed = 5
-            options.externals = [spec]
-            options.operations = [.alloc_skb, .skb_put]
+            var options = Self.campaign(spec, iterations: 20, seed: 5)
             options.outDirectory = (dir as NSString).appendingPathComponent("findings")
             options.maxDivergences = 1
             let report = try Campaign.run(options)
@@ -223,13 +229,7 @@ struct ExternalTests {
             let spec = try ExternalSpec.connect(name: "flaky", command: Self.script(dir, "flaky.sh", hello: Self.lenHello, calls: """
                 alloc_skb*) exit 1 ;;
                 """), timeout: 5)
-            var options = CampaignOptions()
-            options.target = Self.target
-            options.iterations = 60
-            options.seed = 3
-            options.externals = [spec]
-            options.operations = [.alloc_skb, .skb_put]
-            let report = try Campaign.run(options)
+            let report = try Campaign.run(Self.campaign(spec, iterations: 60, seed: 3))
             let counts = try #require(report.counts.externals["flaky-off"])
             #expect(report.counts.divergences == 0)
             // Every sequence starts with an allocation: each one ends the program, which starts again.
