@@ -243,8 +243,18 @@ public final class Differential {
     /// model of its representation; that model's view for comparing them in `.touched`.
     public let externals: [ExternalImplementation]
     private let externalModels: [Int]
-    private var externalView: [ReferenceState] = []
     private var externalReplied: [Bool] = []
+    /// `.touched`: per external implementation, the calls sent ahead of their replies, each with its
+    /// model's outcome and view after it; views whose storage the next calls reuse.
+    private var externalQueue: [[ExternalExpectation]] = []
+    private var spareViews: [[ReferenceState]] = []
+
+    struct ExternalExpectation {
+        var index: Int
+        var call: Call
+        var outcome: Outcome?
+        var view: [ReferenceState]
+    }
 
     /// The four standard implementations. On x86_64 the C reference runs in this process; on i386
     /// in the i386 worker (I386Worker), and without it (said once, with the fix) Swift OFF against
@@ -340,6 +350,7 @@ public final class Differential {
         self.externals = exts
         externalModels = models
         externalReplied = Array(repeating: false, count: exts.count)
+        externalQueue = Array(repeating: [], count: exts.count)
     }
 
     /// Switch a catalogued fault on in the implementations of its side (nil: off everywhere).
@@ -377,6 +388,7 @@ public final class Differential {
         for k in pairLacks.indices { pairLacks[k] = false }
         batch.removeAll()
         for k in expected.indices { expected[k].dropUncommitted() }
+        for k in externalQueue.indices { recycle(k) }
         for e in externals { e.reset() }
     }
 
@@ -490,7 +502,7 @@ public final class Differential {
                 return false
             }
         }
-        if !externals.isEmpty && !compareExternals(call, index: index, full: true, &result) { return false }
+        if !externals.isEmpty && !compareExternals(call, index: index, &result) { return false }
         guard outcomes[swiftOff] != nil else { return true }
         let targetState = call.op.takesTarget ? before.first { $0.reference == call.target }?.state : nil
         entries.merge(views[swiftOff], views[swiftPtr])
@@ -571,18 +583,52 @@ public final class Differential {
         }
     }
 
-    private func compareExternals(_ call: Call, index: Int, full: Bool, _ result: inout SequenceResult) -> Bool {
+    private func compareExternals(_ call: Call, index: Int, _ result: inout SequenceResult) -> Bool {
         for (k, e) in externals.enumerated() where externalReplied[k] {
-            let s = externalModels[k]
-            if !full { implementations[s].snapshot(into: &externalView) }
-            let diffs = e.differences(outcome: outcomes[s], view: full ? views[s] : externalView)
+            let diffs = e.differences(outcome: outcomes[externalModels[k]], view: views[externalModels[k]])
             if !diffs.isEmpty {
                 result.failure = Divergence(kind: .external, step: index, call: call, differences: diffs,
-                                            views: full ? currentViews() + [e.view()] : [])
+                                            views: currentViews() + [e.view()])
                 return false
             }
         }
         return true
+    }
+
+    /// `.touched`: send the call to every external implementation whose model ran it, without
+    /// waiting for the reply; keep the model's outcome and view to compare it with when it is read
+    /// (a window's worth at a time, and at the end of the sequence). False on a mismatch.
+    private func sendExternals(_ call: Call, index: Int, _ result: inout SequenceResult) -> Bool {
+        for (k, e) in externals.enumerated() {
+            let s = externalModels[k]
+            guard outcomes[s] != nil, e.send(call) else { continue }
+            var view = spareViews.popLast() ?? []
+            implementations[s].snapshot(into: &view)
+            externalQueue[k].append(ExternalExpectation(index: index, call: call, outcome: outcomes[s], view: view))
+            if e.owed >= ExternalImplementation.window && !drainExternal(k, &result) { return false }
+        }
+        return true
+    }
+
+    /// Read the replies external implementation k owes and compare each with its model's outcome
+    /// and view after that call (`.touched`: a mismatch re-runs the sequence in `.full`, which
+    /// reports it). False on a mismatch; a reply that stops it ends its comparison.
+    private func drainExternal(_ k: Int, _ result: inout SequenceResult) -> Bool {
+        defer { recycle(k) }
+        let e = externals[k]
+        for x in externalQueue[k] {
+            guard e.receive() == .replied else { return true }
+            if !e.differences(outcome: x.outcome, view: x.view).isEmpty {
+                result.failure = Divergence(kind: .external, step: x.index, call: x.call, differences: [], views: [])
+                return false
+            }
+        }
+        return true
+    }
+
+    private func recycle(_ k: Int) {
+        for x in externalQueue[k] { spareViews.append(x.view) }
+        externalQueue[k].removeAll(keepingCapacity: true)
     }
 
     // MARK: Touched comparison
@@ -638,10 +684,7 @@ public final class Differential {
                 return false
             }
         }
-        if !externals.isEmpty {
-            runExternals(call)
-            if !compareExternals(call, index: index, full: false, &result) { return false }
-        }
+        if !externals.isEmpty && !sendExternals(call, index: index, &result) { return false }
         guard outcomes[swiftOff] != nil else { return true }
         // Most calls leave OFF and PTR in agreement, or differ only in never-set headers rebased
         // (a quirk that explains single fields): check that without building the entries. A call on
@@ -712,6 +755,8 @@ public final class Differential {
     /// when the full comparison explains what the touched one could not) replaces this one.
     public func finishTouched(_ result: inout SequenceResult) {
         previousTouched = false
+        // The external implementations' replies still owed.
+        for k in externals.indices where result.failure == nil && !drainExternal(k, &result) { break }
         if result.failure == nil {
             for i in 0..<immediateCount { implementations[i].snapshot(into: &views[i]) }
             // The deferred implementations run the sequence as a batch: now (one request), or with

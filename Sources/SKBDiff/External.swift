@@ -143,6 +143,10 @@ final class ExternalProcess {
     private let toProgram: Int32
     private let fromProgram: Int32
     private var buffer: [UInt8] = []
+    /// Where the next line starts in `buffer` (lines already returned are dropped lazily).
+    private var start = 0
+    /// What one read takes, kept across reads.
+    private var chunk = [UInt8](repeating: 0, count: 65536)
     private var exited = false
     private var status: Int32 = 0
     /// Longest line read.
@@ -195,10 +199,18 @@ final class ExternalProcess {
     func receive(timeout: Double, waitingFor what: String) throws(ExternalError) -> String {
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, timeout) * 1e9)
         while true {
-            if let nl = buffer.firstIndex(of: 10) {
-                let line = String(decoding: buffer[..<nl], as: UTF8.self)
-                buffer.removeSubrange(...nl)
-                return line.hasSuffix("\r") ? String(line.dropLast()) : line
+            if let nl = buffer[start...].firstIndex(of: 10) {
+                let line = String(decoding: buffer[start..<(nl > start && buffer[nl - 1] == 13 ? nl - 1 : nl)], as: UTF8.self)
+                start = nl + 1
+                if start == buffer.count {
+                    buffer.removeAll(keepingCapacity: true)
+                    start = 0
+                }
+                return line
+            }
+            if start > 0 {
+                buffer.removeSubrange(..<start)
+                start = 0
             }
             guard buffer.count <= ExternalProcess.maxLine else {
                 throw ExternalError("sent a line longer than \(ExternalProcess.maxLine) bytes waiting for \(what)")
@@ -212,7 +224,6 @@ final class ExternalProcess {
             let r = poll(&fds, 1, Int32(min(Int64(Int32.max), Int64((deadline - now) / 1_000_000) + 1)))
             if r < 0 && errno == EINTR { continue }
             if r == 0 { continue }
-            var chunk = [UInt8](repeating: 0, count: 65536)
             let n = chunk.withUnsafeMutableBytes { read(fromProgram, $0.baseAddress!, $0.count) }
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else {
@@ -267,17 +278,25 @@ public final class ExternalImplementation {
     public let name: String
     private var process: ExternalProcess?
     private let registry: ExternalRegistry
-    /// This sequence: the target line was sent; the program is no longer compared (it lacks an
-    /// operation, or failed); calls compared; the failure's message.
+    /// This sequence: the target line was sent (and its `ready` read); no more calls are sent (it
+    /// lacks an operation, said unsupported, or failed); replies compared; the failure's message.
     private var started = false
+    private var readyRead = false
     private(set) var stopped = false
     private(set) var compared = 0
     private(set) var lacked = false
     public private(set) var failure: String?
+    /// Calls sent whose replies are not read yet, oldest first (`.touched` sends ahead: a round trip
+    /// to another process costs far more than a call).
+    private var outstanding: [String] = []
     /// The last reply, parsed: its outcome and its references' fields, as text.
     private(set) var lastReply = ""
     private(set) var lastOutcome: Outcome?
     private(set) var lastFields: [Int: [(name: String, value: StateExpectation.FieldValue)]] = [:]
+
+    /// The most calls sent ahead of their replies: their replies stay well inside a pipe's 64 KiB,
+    /// so neither side blocks writing while the other does.
+    static let window = 32
 
     init(spec: ExternalSpec, representation: RepresentationKind, target: Target, registry: ExternalRegistry) {
         self.spec = spec
@@ -290,15 +309,32 @@ public final class ExternalImplementation {
     /// A program in good order (a failure dropped its process) serves the next Differential: the
     /// target line of its next sequence starts it afresh.
     deinit {
+        settle()
         if let process { ExternalProcess.checkIn(process, spec) }
     }
 
     public func reset() {
+        settle()
         started = false
+        readyRead = false
         stopped = false
         compared = 0
         lacked = false
         failure = nil
+    }
+
+    /// Read and drop the replies still owed (a sequence stopped with calls sent ahead), so the next
+    /// target line meets a program in step.
+    private func settle() {
+        guard let p = process, !outstanding.isEmpty || (started && !readyRead) else { return }
+        do throws(ExternalError) {
+            if started && !readyRead { _ = try p.receive(timeout: spec.timeout, waitingFor: "'ready' after the target") }
+            for line in outstanding { _ = try p.receive(timeout: spec.timeout, waitingFor: "its reply to '\(line)'") }
+        } catch {
+            process = nil
+        }
+        readyRead = true
+        outstanding.removeAll()
     }
 
     public func supports(_ op: Operation) -> Bool { spec.capabilities.operations.contains(op) }
@@ -310,26 +346,51 @@ public final class ExternalImplementation {
         case stopped
     }
 
-    /// Send the call (the sequence's target first) and read the reply into `lastOutcome` and
-    /// `lastFields`.
+    /// Send the call and read its reply into `lastOutcome` and `lastFields`.
     public func run(_ call: Call) -> Result {
-        guard !stopped else { return .stopped }
+        guard send(call) else { return .stopped }
+        return receive()
+    }
+
+    /// Replies owed.
+    var owed: Int { outstanding.count }
+
+    /// Send the call (the sequence's target first) without reading its reply; false when it is not
+    /// sent (the program lacks the operation, or stopped in this sequence).
+    func send(_ call: Call) -> Bool {
+        guard !stopped else { return false }
         guard supports(call.op) else {
             stopped = true
             lacked = true
-            return .stopped
+            return false
         }
         let line = SeedFile.render(call)
         do throws(ExternalError) {
             if process == nil { process = try ExternalProcess.checkOut(spec) }
-            let p = process!
             if !started {
-                try p.send("target arch=\(target.arch.rawValue) config=\(target.config.rawValue) cache-line=\(target.cacheLine) representation=\(representation == .offset ? "off" : "ptr")")
-                let ready = try p.receive(timeout: spec.timeout, waitingFor: "'ready' after the target")
-                guard ready == "ready" else { throw ExternalError("sent '\(ExternalError.clip(ready))' after the target line; expected 'ready'") }
+                try process!.send("target arch=\(target.arch.rawValue) config=\(target.config.rawValue) cache-line=\(target.cacheLine) representation=\(representation == .offset ? "off" : "ptr")")
                 started = true
             }
-            try p.send(line)
+            try process!.send(line)
+            outstanding.append(line)
+            return true
+        } catch {
+            fail("\(name) (\(spec.command)) on \(target) at '\(line)': \(error.description)")
+            return false
+        }
+    }
+
+    /// Read the reply to the oldest call sent into `lastOutcome` and `lastFields`. `.stopped` when
+    /// it said unsupported or failed: nothing more of this sequence is compared for it.
+    func receive() -> Result {
+        guard let p = process, !outstanding.isEmpty, failure == nil else { return .stopped }
+        let line = outstanding.removeFirst()
+        do throws(ExternalError) {
+            if !readyRead {
+                let ready = try p.receive(timeout: spec.timeout, waitingFor: "'ready' after the target")
+                guard ready == "ready" else { throw ExternalError("sent '\(ExternalError.clip(ready))' after the target line; expected 'ready'") }
+                readyRead = true
+            }
             lastReply = try p.receive(timeout: spec.timeout, waitingFor: "its reply to '\(line)'")
             if lastReply == "unsupported" {
                 stopped = true
@@ -351,43 +412,122 @@ public final class ExternalImplementation {
         stopped = true
         failure = message
         process = nil
+        outstanding.removeAll()
         registry.report(message)
     }
 
+    /// The declared fields' names as bytes, for the reply parser.
+    private lazy var declaredBytes: [[UInt8]] = spec.capabilities.fields.map { Array($0.utf8) }
+
+    /// A reply into `lastOutcome` and `lastFields`, read byte by byte (every call's reply goes
+    /// through here: String splitting cost more than the program's own work).
     private func parse(_ reply: String) throws(ExternalError) {
-        let form = "expected '=> OUTCOME | skbN field=value ...' (Specs/protocol.md)"
-        guard reply.hasPrefix("=>") else { throw ExternalError("sent '\(ExternalError.clip(reply))'; \(form)") }
-        let clauses = reply.dropFirst(2).split(separator: "|", omittingEmptySubsequences: false).map(\.stripped)
+        var text = reply
+        var failure: ExternalError?
+        text.withUTF8 { b in
+            do throws(ExternalError) { try parse(b, reply) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    private func parse(_ b: UnsafeBufferPointer<UInt8>, _ reply: String) throws(ExternalError) {
+        func fail(_ what: String) -> ExternalError { ExternalError("sent '\(ExternalError.clip(reply))': \(what)") }
+        let space = UInt8(ascii: " "), bar = UInt8(ascii: "|"), equals = UInt8(ascii: "=")
+        guard b.count >= 2, b[0] == UInt8(ascii: "="), b[1] == UInt8(ascii: ">") else {
+            throw fail("expected '=> OUTCOME | skbN field=value ...' (Specs/protocol.md)")
+        }
+        var i = 2
+        while i < b.count && b[i] != bar { i += 1 }
         do {
-            lastOutcome = try SeedFile.parseOutcome(clauses[0], line: 0, file: "")
+            lastOutcome = try SeedFile.parseOutcome(String(decoding: UnsafeBufferPointer(rebasing: b[2..<i]), as: UTF8.self).stripped,
+                                                    line: 0, file: "")
         } catch {
-            throw ExternalError("sent '\(ExternalError.clip(reply))': \(error.message)")
+            throw fail(error.message)
         }
         lastFields.removeAll(keepingCapacity: true)
         let declared = spec.capabilities.fields
-        for clause in clauses.dropFirst() where !clause.isEmpty {
-            let words = clause.split(separator: " ", omittingEmptySubsequences: true)
-            guard let first = words.first, first.hasPrefix("skb"), let r = Int(first.dropFirst(3)), r >= 0 else {
-                throw ExternalError("sent '\(ExternalError.clip(reply))': expected 'skbN field=value ...' after '|', found '\(ExternalError.clip(clause))'")
-            }
-            guard lastFields[r] == nil else { throw ExternalError("sent '\(ExternalError.clip(reply))': skb\(r) twice") }
+        let all: UInt64 = declared.count == 64 ? ~0 : (1 << UInt64(declared.count)) - 1
+        while i < b.count {
+            // At a '|': a clause `skbN field=value ...` follows.
+            i += 1
+            while i < b.count && b[i] == space { i += 1 }
+            if i == b.count { break }
+            guard i + 3 < b.count, b[i] == UInt8(ascii: "s"), b[i + 1] == UInt8(ascii: "k"), b[i + 2] == UInt8(ascii: "b"),
+                  b[i + 3] >= 48 && b[i + 3] <= 57 else { throw fail("expected 'skbN field=value ...' after '|'") }
+            i += 3
+            var r = 0
+            while i < b.count && b[i] >= 48 && b[i] <= 57 && r < 1 << 40 { r = r * 10 + Int(b[i] - 48); i += 1 }
+            guard lastFields[r] == nil else { throw fail("skb\(r) twice") }
             var fields: [(name: String, value: StateExpectation.FieldValue)] = []
-            for word in words.dropFirst() {
-                let kv = word.split(separator: "=", maxSplits: 1).map(String.init)
-                guard kv.count == 2, let v = StateExpectation.parseValue(kv[1]) else {
-                    throw ExternalError("sent '\(ExternalError.clip(reply))': expected field=value, found '\(word)'")
+            fields.reserveCapacity(declared.count)
+            var seen: UInt64 = 0
+            while true {
+                while i < b.count && b[i] == space { i += 1 }
+                if i == b.count || b[i] == bar { break }
+                let nameStart = i
+                while i < b.count && b[i] != equals && b[i] != space && b[i] != bar { i += 1 }
+                let name = UnsafeBufferPointer(rebasing: b[nameStart..<i])
+                guard i < b.count, b[i] == equals else {
+                    throw fail("expected field=value, found '\(String(decoding: name, as: UTF8.self))'")
                 }
-                guard declared.contains(kv[0]) else {
-                    throw ExternalError("sent field '\(kv[0])', which its hello did not name (fields=\(declared.joined(separator: ",")))")
+                i += 1
+                let valueStart = i
+                while i < b.count && b[i] != space && b[i] != bar { i += 1 }
+                guard let k = declaredBytes.firstIndex(where: { $0.elementsEqual(name) }) else {
+                    throw ExternalError("sent field '\(String(decoding: name, as: UTF8.self))', which its hello did not name (fields=\(declared.joined(separator: ",")))")
                 }
-                fields.append((kv[0], v))
+                guard let v = ExternalImplementation.value(UnsafeBufferPointer(rebasing: b[valueStart..<i])) else {
+                    throw fail("expected an integer, unset, wild or none for \(declared[k]), found '\(String(decoding: UnsafeBufferPointer(rebasing: b[valueStart..<i]), as: UTF8.self))'")
+                }
+                guard seen & (1 << UInt64(k)) == 0 else { throw fail("skb\(r) gives \(declared[k]) twice") }
+                seen |= 1 << UInt64(k)
+                fields.append((declared[k], v))
             }
-            let missing = declared.filter { d in !fields.contains { $0.name == d } }
-            guard missing.isEmpty else {
-                throw ExternalError("sent '\(ExternalError.clip(reply))': skb\(r) lacks \(missing.joined(separator: ", ")), which its hello named")
+            guard seen == all else {
+                let missing = declared.indices.filter { seen & (1 << UInt64($0)) == 0 }.map { declared[$0] }
+                throw fail("skb\(r) lacks \(missing.joined(separator: ", ")), which its hello named")
             }
             lastFields[r] = fields
         }
+    }
+
+    /// A field's value as a seed file writes it (StateExpectation.parseValue), from bytes: a decimal
+    /// or 0x-hex integer (a 64-bit hex digest may use every bit), or unset, wild or none.
+    static func value(_ b: UnsafeBufferPointer<UInt8>) -> StateExpectation.FieldValue? {
+        guard !b.isEmpty else { return nil }
+        var i = 0
+        let negative = b[0] == UInt8(ascii: "-")
+        if negative { i = 1 }
+        if b.count > i + 2, b[i] == UInt8(ascii: "0"), b[i + 1] | 0x20 == UInt8(ascii: "x") {
+            var v: UInt64 = 0
+            for c in b[(i + 2)...] {
+                let d: UInt8
+                switch c {
+                case 48...57: d = c - 48
+                case 97...102: d = c - 87
+                case 65...70: d = c - 55
+                default: return nil
+                }
+                guard v >> 60 == 0 else { return nil }
+                v = v << 4 | UInt64(d)
+            }
+            if negative { return v <= UInt64(Int64.max) ? .int(-Int64(v)) : nil }
+            return .int(Int64(bitPattern: v))
+        }
+        if b.count > i, b[i] >= 48 && b[i] <= 57 {
+            var v: UInt64 = 0
+            for c in b[i...] {
+                guard c >= 48 && c <= 57 else { return nil }
+                let (m, o1) = v.multipliedReportingOverflow(by: 10)
+                let (a, o2) = m.addingReportingOverflow(UInt64(c - 48))
+                guard !o1 && !o2 else { return nil }
+                v = a
+            }
+            if negative { return v <= UInt64(Int64.max) ? .int(-Int64(v)) : nil }
+            return .int(Int64(bitPattern: v))
+        }
+        let word = String(decoding: b, as: UTF8.self)
+        return StateExpectation.valueWords.contains(word) ? .word(word) : nil
     }
 
     /// The last reply against the model's outcome and view: the differences (reference -1 for the

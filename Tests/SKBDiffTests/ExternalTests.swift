@@ -72,6 +72,21 @@ struct ExternalTests {
         }
     }
 
+    /// Reply values are read as seed files write them (StateExpectation.parseValue), from bytes.
+    @Test func valuesAreReadAsSeedFilesWriteThem() {
+        func v(_ s: String) -> StateExpectation.FieldValue? {
+            var t = s
+            return t.withUTF8 { ExternalImplementation.value($0) }
+        }
+        #expect(v("0") == .int(0) && v("-12") == .int(-12) && v("4294967295") == .int(4_294_967_295))
+        #expect(v("0xffffffffffffffff") == .int(-1) && v("0x10") == .int(16) && v("-0x10") == .int(-16))
+        #expect(v("unset") == .word("unset") && v("wild") == .word("wild") && v("none") == .word("none"))
+        #expect(v("12a") == nil && v("") == nil && v("wildly") == nil && v("99999999999999999999") == nil && v("0x") == nil)
+        for s in ["0", "-12", "0x1f", "18446744073709551615", "unset", "none", "x", "--1"] {
+            #expect(v(s) == StateExpectation.parseValue(s), "\(s)")
+        }
+    }
+
     @Test func aProgramThatCannotStartIsAnError() throws {
         do {
             _ = try ExternalSpec.connect(name: "gone", command: "exit 7", timeout: 2)
@@ -167,6 +182,38 @@ struct ExternalTests {
             let whole = try counts(try summary(1, of: 1))
             let merged = try counts(try SummaryMerge.merge([("a", try summary(1, of: 2)), ("b", try summary(2, of: 2))]).json)
             #expect(whole == merged && whole["sequences"] == 40 && (whole["calls"] ?? 0) >= 40)
+        }
+    }
+
+    /// `.touched` sends calls ahead of their replies (a window at a time): a long sequence agrees
+    /// call for call, a wrong reply deep in it is found at its call, and a program that says
+    /// unsupported with calls still owed is in step for the next sequence.
+    @Test func callsSentAheadStayInStep() throws {
+        try withTemporaryDirectory { dir in
+            // By hand: alloc_skb 100 gives len 0 and end SKB_DATA_ALIGN(100) = 128; skb_headroom is
+            // then 0 and changes nothing.
+            func program(_ name: String, wrongAt: Int = 0, unsupportedAt: Int = 0) throws -> ExternalSpec {
+                try ExternalSpec.connect(name: name, command: Self.script(dir, "\(name).sh", hello: Self.lenHello.replacingOccurrences(of: "skb_put", with: "skb_headroom"), calls: """
+                    alloc_skb*) n=0; echo "=> ok | skb0 len=0 end=128" ;;
+                    skb_headroom*) n=$((n+1))
+                      if [ $n = \(wrongAt) ]; then echo "=> ok 1 | skb0 len=0 end=128"
+                      elif [ $n = \(unsupportedAt) ]; then echo unsupported
+                      else echo "=> ok 0 | skb0 len=0 end=128"; fi ;;
+                    """), timeout: 10)
+            }
+            let calls = [Call(.alloc_skb, [100])] + Array(repeating: Call(.skb_headroom, target: 0), count: 79)
+            let ok = Differential(target: Self.target, externals: [try program("right")]).run(calls, comparison: .touched)
+            #expect(ok.failure == nil && ok.externals == [ExternalTally(name: "right-off", calls: 80, whole: true, failed: false)])
+            // The 70th skb_headroom is call 70.
+            let bad = Differential(target: Self.target, externals: [try program("wrong", wrongAt: 70)]).run(calls, comparison: .touched)
+            #expect(bad.rerun && bad.failure?.kind == .external && bad.failure?.step == 70)
+            // Unsupported at the 17th skb_headroom, with the rest of the first window sent ahead:
+            // compared up to it; the next sequence finds the program in step.
+            let d = Differential(target: Self.target, externals: [try program("short", unsupportedAt: 17)])
+            let cut = d.run(Array(calls.prefix(40)), comparison: .touched)
+            #expect(cut.failure == nil && cut.externals == [ExternalTally(name: "short-off", calls: 17, whole: false, failed: false)])
+            let again = d.run(Array(calls.prefix(3)), comparison: .touched)
+            #expect(again.failure == nil && again.externals == [ExternalTally(name: "short-off", calls: 3, whole: true, failed: false)])
         }
     }
 
