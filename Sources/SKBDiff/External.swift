@@ -296,7 +296,7 @@ public final class ExternalImplementation {
 
     /// The most calls sent ahead of their replies: their replies stay well inside a pipe's 64 KiB,
     /// so neither side blocks writing while the other does.
-    static let window = 32
+    public static let window = 32
 
     init(spec: ExternalSpec, representation: RepresentationKind, target: Target, registry: ExternalRegistry) {
         self.spec = spec
@@ -353,11 +353,11 @@ public final class ExternalImplementation {
     }
 
     /// Replies owed.
-    var owed: Int { outstanding.count }
+    public var owed: Int { outstanding.count }
 
     /// Send the call (the sequence's target first) without reading its reply; false when it is not
     /// sent (the program lacks the operation, or stopped in this sequence).
-    func send(_ call: Call) -> Bool {
+    public func send(_ call: Call) -> Bool {
         guard !stopped else { return false }
         guard supports(call.op) else {
             stopped = true
@@ -382,7 +382,7 @@ public final class ExternalImplementation {
 
     /// Read the reply to the oldest call sent into `lastOutcome` and `lastFields`. `.stopped` when
     /// it said unsupported or failed: nothing more of this sequence is compared for it.
-    func receive() -> Result {
+    public func receive() -> Result {
         guard let p = process, !outstanding.isEmpty, failure == nil else { return .stopped }
         let line = outstanding.removeFirst()
         do throws(ExternalError) {
