@@ -294,8 +294,9 @@ public final class ExternalImplementation {
     private(set) var lastOutcome: Outcome?
     private(set) var lastFields: [Int: [(name: String, value: StateExpectation.FieldValue)]] = [:]
 
-    /// The most calls sent ahead of their replies: their replies stay well inside a pipe's 64 KiB,
-    /// so neither side blocks writing while the other does.
+    /// The most calls sent ahead of their replies: their lines (and the target's) stay well inside a
+    /// pipe's 64 KiB, so skbdiff never blocks writing them while the program blocks writing replies
+    /// that skbdiff has not read yet, however long those are.
     public static let window = 32
 
     init(spec: ExternalSpec, representation: RepresentationKind, target: Target, registry: ExternalRegistry) {
