@@ -236,7 +236,15 @@ final class WorkerProcess {
         var pid: pid_t = 0
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for a in argv { free(a) } }
-        let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        // A process group of its own: a Ctrl-C at the terminal signals the whole foreground group,
+        // and must stop the campaign (which ends in order, exit 130), not kill its children under
+        // it. A child still ends with skbdiff: its input closes.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        let rc = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
         close(down[0])
         close(up[1])
         guard rc == 0 else {

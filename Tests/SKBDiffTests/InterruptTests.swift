@@ -35,6 +35,58 @@ struct InterruptTests {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self), stopped)
     }
 
+    /// Ctrl-C at a terminal signals every process of the foreground group: skbdiff's children (the
+    /// i386 workers, an external program) are in groups of their own, so the campaign still ends in
+    /// order, exit 130, with every external sequence compared or counted, none failed.
+    @Test func ctrlCToTheGroupStopsTheCampaignInOrder() throws {
+        guard FileManager.default.isExecutableFile(atPath: InterruptTests.binary) else {
+            Issue.record("no skbdiff executable at \(InterruptTests.binary): swift test builds it with the tests")
+            return
+        }
+        try withTemporaryDirectory { dir in
+            let program = (dir as NSString).appendingPathComponent("p.sh")
+            try """
+            read line
+            echo "hello version=1 ops=alloc_skb arches=i386 representations=off fields=len"
+            while read line; do
+              case "$line" in
+                target*) echo ready ;;
+                *) echo unsupported ;;
+              esac
+            done
+            """.write(toFile: program, atomically: true, encoding: .utf8)
+            let outPath = (dir as NSString).appendingPathComponent("out.json")
+            // skbdiff as the leader of a process group of its own, standing for a terminal's
+            // foreground group, its output in a file.
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+            var attributes = posix_spawnattr_t()
+            posix_spawnattr_init(&attributes)
+            defer { posix_spawnattr_destroy(&attributes) }
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+            posix_spawnattr_setpgroup(&attributes, 0)
+            let arguments = [InterruptTests.binary, "--arch", "i386", "--iterations", "100000000", "--seed", "1", "--json",
+                             "--out", dir, "--impl", "p=sh \(program)"]
+            let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+            defer { for a in argv { free(a) } }
+            var pid: pid_t = 0
+            #expect(posix_spawn(&pid, InterruptTests.binary, &actions, &attributes, argv, environ) == 0)
+            Thread.sleep(forTimeInterval: 3)
+            kill(-pid, SIGINT)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            #expect(status & 0x7f == 0 && (status >> 8) & 0xff == 130, "status \(status)")
+            let data = FileManager.default.contents(atPath: outPath) ?? Data()
+            let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            #expect(json["interrupted"] as? Bool == true)
+            let external = try #require((json["external_compared"] as? [String: Any])?["p-off"] as? [String: Any])
+            #expect(external["failures"] as? Int == 0 && (external["sequences"] as? Int ?? 0) > 0)
+        }
+    }
+
     @Test func sigintPrintsTheJSONSoFarAndExits130() throws {
         try withTemporaryDirectory { dir in
             let r = try interrupt(SIGINT, arguments: ["--iterations", "100000000", "--seed", "1", "--json", "--out", dir], after: 1.5)
