@@ -284,7 +284,6 @@ public final class ExternalImplementation {
     private var readyRead = false
     private(set) var stopped = false
     private(set) var compared = 0
-    private(set) var lacked = false
     public private(set) var failure: String?
     /// Calls sent whose replies are not read yet, oldest first (`.touched` sends ahead: a round trip
     /// to another process costs far more than a call).
@@ -320,7 +319,6 @@ public final class ExternalImplementation {
         readyRead = false
         stopped = false
         compared = 0
-        lacked = false
         failure = nil
     }
 
@@ -362,7 +360,6 @@ public final class ExternalImplementation {
         guard !stopped else { return false }
         guard supports(call.op) else {
             stopped = true
-            lacked = true
             return false
         }
         let line = SeedFile.render(call)
@@ -395,7 +392,6 @@ public final class ExternalImplementation {
             lastReply = try p.receive(timeout: spec.timeout, waitingFor: "its reply to '\(line)'")
             if lastReply == "unsupported" {
                 stopped = true
-                lacked = true
                 return .stopped
             }
             try parse(lastReply)

@@ -75,7 +75,7 @@ struct OperationsOption: ParsableArguments {
     func parsed() throws -> Set<SKBDiff.Operation>? {
         guard let ops else { return nil }
         var set: Set<SKBDiff.Operation> = []
-        for name in ops.split(separator: ",").map({ String($0).stripped }) where !name.isEmpty {
+        for name in ops.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
             guard let op = SKBDiff.Operation.byName[name] else {
                 throw ValidationError("--ops: unknown operation '\(name)'; expected names from 'skbdiff ops'")
             }
@@ -86,8 +86,4 @@ struct OperationsOption: ParsableArguments {
         }
         return set
     }
-}
-
-private extension String {
-    var stripped: String { trimmingCharacters(in: .whitespaces) }
 }
