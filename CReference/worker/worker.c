@@ -143,105 +143,22 @@ static void send_reply(void)
     }
 }
 
-/* ---- The world, the variant and the pool. ---- */
+/* ---- The world, the variant and the pool: skbref_driver.h's. ---- */
 
 static struct skbref_world *world;
-static const struct skbref_variant *variant;
-static void **handles;
-static unsigned char *frozen;
-static size_t count, capacity;
-static int died; /* a call of this sequence froze something */
+static struct skbref_driver *driver;
 
-static void append(void *handle)
-{
-    if (count == capacity) {
-        capacity = capacity ? 2 * capacity : 64;
-        handles = realloc(handles, capacity * sizeof(*handles));
-        frozen = realloc(frozen, capacity);
-        if (!handles || !frozen)
-            die("out of memory");
-    }
-    handles[count] = handle;
-    frozen[count] = 0;
-    count++;
-}
-
-static void *runnable(int32_t r)
-{
-    return r >= 0 && (size_t)r < count && !frozen[r] ? handles[r] : NULL;
-}
-
-/* Run one call as the Swift side's CImplementation does, pool rules included. */
-static struct skbref_worker_outcome run(const struct skbref_worker_call *c)
-{
-    struct skbref_worker_outcome o = {0, 0, 0, 0, 0};
-    void *target = NULL;
-    if (c->target >= 0) {
-        target = runnable(c->target);
-        if (!target) {
-            if (c->effect == WORKER_EFFECT_PRODUCES)
-                append(NULL);
-            skbref_world_cancel_injected_failure(world);
-            return o;
-        }
-    }
-    struct skbref_call call = {c->op, c->pattern, target, {c->arg[0], c->arg[1]}};
-    struct skbref_result r;
-    memset(&r, 0, sizeof(r));
-    variant->apply(world, &call, &r);
-    o.ran = 1;
-    o.kind = r.kind;
-    o.value = r.value;
-    o.skb = (uint32_t)(uintptr_t)r.skb;
-    o.consumed = r.consumed;
-    if (r.kind >= SKBREF_PANIC_OVER) {
-        died = 1;
-        if (target)
-            for (size_t i = 0; i < count; i++)
-                if (handles[i] == target)
-                    frozen[i] = 1;
-        if (c->effect == WORKER_EFFECT_PRODUCES)
-            append(NULL);
-        return o;
-    }
-    switch (c->effect) {
-    case WORKER_EFFECT_PRODUCES: append(r.skb); break;
-    case WORKER_EFFECT_CONSUMES: handles[c->target] = NULL; break;
-    case WORKER_EFFECT_CONSUMES_ON_FAILURE: if (r.consumed) handles[c->target] = NULL; break;
-    case WORKER_EFFECT_REPLACES: handles[c->target] = r.skb; break;
-    default: break;
-    }
-    return o;
-}
-
-static void put_state(int32_t r)
-{
-    struct skbref_worker_state *s = put(sizeof(*s));
-    memset(s, 0, sizeof(*s));
-    s->reference = r;
-    if (r >= 0 && (size_t)r < count && handles[r]) {
-        s->present = 1;
-        s->frozen = frozen[r];
-        variant->state(world, handles[r], (struct skbref_state *)s->state);
-    }
-}
+static void put_state(int32_t r) { skbref_driver_state(driver, r, put(sizeof(struct skbref_worker_state))); }
 
 static void put_snapshot(void)
 {
-    uint32_t n = 0;
-    for (size_t i = 0; i < count; i++)
-        n += handles[i] != NULL;
+    uint32_t n = 0, count = skbref_driver_count(driver);
+    for (uint32_t i = 0; i < count; i++)
+        n += skbref_driver_holds(driver, (int32_t)i) ? 1 : 0;
     put_u32(n);
-    for (size_t i = 0; i < count; i++)
-        if (handles[i])
+    for (uint32_t i = 0; i < count; i++)
+        if (skbref_driver_holds(driver, (int32_t)i))
             put_state((int32_t)i);
-}
-
-static void reset(void)
-{
-    skbref_world_reset(world);
-    count = 0;
-    died = 0;
 }
 
 static void need_world(void)
@@ -284,72 +201,6 @@ static void hello(void)
         }
 }
 
-/* A sequence that calls an operation the variant lacks (a kernel tree's: 2.6.24 has no
- * alloc_skb_from_cache) is not run: its input is skipped, and 1 is returned. */
-static int lacks_an_operation(void)
-{
-    if (!variant->supports)
-        return 0;
-    size_t start = in_pos;
-    uint32_t calls = take_u32();
-    take_u32();
-    int lacking = 0;
-    for (uint32_t k = 0; k < calls; k++) {
-        struct skbref_worker_call c;
-        memcpy(&c, take(sizeof(c)), sizeof(c));
-        take_i32();
-        uint32_t touched = take_u32();
-        if (touched > in_size / 4)
-            die("a batch names more references than it holds");
-        take((size_t)touched * 4);
-        if (!variant->supports(c.op))
-            lacking = 1;
-    }
-    if (!lacking)
-        in_pos = start;
-    return lacking;
-}
-
-static void sequence(void)
-{
-    reset();
-    uint32_t calls = take_u32();
-    uint32_t leak_check = take_u32();
-    for (uint32_t k = 0; k < calls; k++) {
-        struct skbref_worker_call c;
-        memcpy(&c, take(sizeof(c)), sizeof(c));
-        int32_t before = take_i32();
-        uint32_t touched = take_u32();
-        if (touched > in_size / 4)
-            die("a batch names more references than it holds");
-        const unsigned char *refs = take((size_t)touched * 4);
-        if (before >= 0)
-            put_state(before);
-        struct skbref_worker_outcome o = run(&c);
-        /* A batch's records carry no sk_buff address or consumed flag: what skbdiff compares them
-         * with byte for byte cannot know the worker's addresses, and the pool rules are the worker's. */
-        o.skb = 0;
-        o.consumed = 0;
-        memcpy(put(sizeof(o)), &o, sizeof(o));
-        for (uint32_t j = 0; j < touched; j++) {
-            int32_t r;
-            memcpy(&r, refs + 4 * j, 4);
-            put_state(r);
-        }
-    }
-    put_snapshot();
-    uint32_t live = 0xFFFFFFFFu;
-    if (leak_check && !died) {
-        for (size_t i = 0; i < count; i++)
-            if (runnable((int32_t)i)) {
-                struct skbref_worker_call f = {SKBREF_OP_kfree_skb, 0, (int32_t)i, WORKER_EFFECT_CONSUMES, {0, 0}};
-                run(&f);
-            }
-        live = skbref_world_live_allocations(world);
-    }
-    put_u32(live);
-}
-
 int worker_main(void)
 {
     for (;;) {
@@ -366,9 +217,10 @@ int worker_main(void)
             if (world)
                 skbref_world_destroy(world);
             world = skbref_world_create(cache_bytes);
-            variant = skbref_variant_for(uses_offset, profile);
-            count = 0;
-            died = 0;
+            const struct skbref_variant *variant = skbref_variant_for(uses_offset, profile);
+            if (!driver && !(driver = skbref_driver_create()))
+                die("out of memory");
+            skbref_driver_open(driver, world, variant);
             begin_reply(h.tag);
             put_u32(world && variant ? 1 : 0);
             put_u32(world ? (uint32_t)skbref_world_arena_base(world) : 0);
@@ -377,7 +229,7 @@ int worker_main(void)
         }
         case WORKER_RESET:
             need_world();
-            reset();
+            skbref_driver_reset(driver);
             break;
         case WORKER_MUTANT:
             need_world();
@@ -387,7 +239,7 @@ int worker_main(void)
             need_world();
             struct skbref_worker_call c;
             memcpy(&c, take(sizeof(c)), sizeof(c));
-            struct skbref_worker_outcome o = run(&c);
+            struct skbref_worker_outcome o = skbref_driver_run(driver, &c);
             begin_reply(h.tag);
             memcpy(put(sizeof(o)), &o, sizeof(o));
             send_reply();
@@ -413,22 +265,16 @@ int worker_main(void)
             break;
         case WORKER_BATCH: {
             need_world();
-            uint32_t sequences = take_u32();
-            begin_reply(h.tag);
             /* Each sequence's records are replaced by their digest: skbdiff digests the records it
              * expects the same way, and 8 bytes cross the pipe instead of some kilobytes. */
-            for (uint32_t k = 0; k < sequences; k++) {
-                if (lacks_an_operation()) {
-                    uint64_t skipped = SKBREF_WORKER_SKIPPED;
-                    memcpy(put(sizeof(skipped)), &skipped, sizeof(skipped));
-                    continue;
-                }
-                size_t start = out_size;
-                sequence();
-                uint64_t digest = skbref_digest(out + start, out_size - start);
-                out_size = start;
-                memcpy(put(sizeof(digest)), &digest, sizeof(digest));
-            }
+            uint32_t sequences = skbref_driver_batch_count(in, in_size);
+            if (sequences > in_size / 8)
+                die("a batch holds more sequences than it has room for");
+            begin_reply(h.tag);
+            uint64_t *digests = put((size_t)sequences * 8);
+            const char *error = NULL;
+            if (skbref_driver_batch(driver, in, in_size, digests, sequences, &error) < 0)
+                die(error);
             send_reply();
             break;
         }

@@ -304,7 +304,7 @@ public enum Campaign {
                 var counts = CampaignCounts()
                 var findings: [Finding] = []
                 var result = SequenceResult()
-                // Iterations whose deferred implementations (the i386 worker) have not run yet, and
+                // Iterations whose deferred implementations (the C reference) have not run yet, and
                 // those the workers are running meanwhile (the Swift side goes on with the next ones);
                 // they are settled, and counted, in iteration order before anything after them.
                 var waiting: [(i: UInt64, target: Target, result: SequenceResult)] = []

@@ -1,4 +1,5 @@
 import Foundation
+import CSKBuff
 import SKBuff
 
 /// A disagreement that fails a run.
@@ -178,7 +179,8 @@ struct ReferenceSet {
 /// have changed (its target before and after, what it produced, and the references sharing the
 /// target's data buffer or fclone pair, as the reference implementation sees them), then every live
 /// reference at the end of the sequence; a mismatch anywhere re-runs the sequence in `.full`, so the
-/// report names the first diverging call.
+/// report names the first diverging call. In `.touched` the C implementations run whole sequences
+/// as batches (BatchRunning, Specs/snapshot.md): the Swift side records what each must report.
 public final class Differential {
     public enum Comparison: String, Sendable, CaseIterable {
         case full, touched
@@ -195,9 +197,10 @@ public final class Differential {
     private let offModel: Implementation
     private let ptrModel: Implementation
     let fidelityPairs: [(swift: Int, c: Int, kind: Divergence.Kind)]
-    /// Implementations that run each call as it comes (the first `immediateCount`), and those
-    /// (the i386 worker's) that `.touched` hands whole sequences at the end instead, with the fidelity
-    /// pairs each kind takes part in.
+    /// Implementations that run each call as it comes (the first `immediateCount`: the Swift models),
+    /// and those (BatchRunning: the C reference, in this process or in the i386 worker, and a kernel
+    /// tree's code) that `.touched` hands whole sequences at the end instead, with the fidelity pairs
+    /// each kind takes part in.
     let immediateCount: Int
     let immediatePairs: [(swift: Int, c: Int, kind: Divergence.Kind)]
     let deferredPairs: [(swift: Int, c: Int, kind: Divergence.Kind)]
@@ -207,8 +210,8 @@ public final class Differential {
     private var batch = WorkerImplementation.Batch()
     private var pending: [WorkerImplementation.Batch] = []
     private var inFlight: [WorkerImplementation.Batch] = []
-    private var expected: [ExpectedReply] = []
-    private var expectedInFlight: [ExpectedReply] = []
+    private var expected: [ExpectedRecords] = []
+    private var expectedInFlight: [ExpectedRecords] = []
     private var drained: [Bool]?
     /// `.touched` keeps sequences whose Swift side passed for `flushDeferred` instead of running the
     /// deferred implementations at the end of each (the campaign sets it).
@@ -322,13 +325,15 @@ public final class Differential {
         if let k = impls.firstIndex(where: { $0.name == "kernel-off" }) { pairs.append((swiftOff, k, .kernelOffset)) }
         if let k = impls.firstIndex(where: { $0.name == "kernel-ptr" }) { pairs.append((swiftPtr, k, .kernelPointer)) }
         fidelityPairs = pairs
-        let isDeferred = impls.map { $0 is WorkerImplementation }
-        immediateCount = isDeferred.firstIndex(of: true) ?? impls.count
-        precondition(!isDeferred[immediateCount...].contains(false), "deferred implementations come last")
+        // The batch runners after the last implementation that is not one (the Swift models, and in
+        // tests wrappers of the C reference) are deferred; the rest run each call as it comes.
+        let immediate = (impls.lastIndex { !($0 is BatchRunning) } ?? -1) + 1
+        immediateCount = immediate
+        let isDeferred = impls.indices.map { $0 >= immediate }
         immediatePairs = pairs.filter { !isDeferred[$0.c] }
         deferredPairs = pairs.filter { isDeferred[$0.c] }
-        expected = deferredPairs.map { _ in ExpectedReply() }
-        expectedInFlight = deferredPairs.map { _ in ExpectedReply() }
+        expected = deferredPairs.map { _ in ExpectedRecords() }
+        expectedInFlight = deferredPairs.map { _ in ExpectedRecords() }
         comparator = RepresentationComparator(
             arch: target.arch,
             truesizeDelta: impls[swiftOff].sizing.skBuff &- impls[swiftPtr].sizing.skBuff)
@@ -777,10 +782,13 @@ public final class Differential {
             }
             if same {
                 checkLeaks(&result, deferring: deferring)
-                guard deferring && result.failure == nil else { return }
-                if pairLacks.contains(true) { result.lacking = true }
-                defer_()
-                if defersBatches || flushDeferred()[0] { return }
+                guard deferring else { return }
+                // (A leak with deferred implementations is re-run in full, which counts theirs too.)
+                if result.failure == nil {
+                    if pairLacks.contains(true) { result.lacking = true }
+                    defer_()
+                    if defersBatches || flushDeferred()[0] { return }
+                }
             }
         }
         result = rerunFull(result.calls)
@@ -795,55 +803,80 @@ public final class Differential {
     }
 }
 
-extension Differential {
-    /// What a deferred pair's worker must reply to the batched sequences: per sequence the digest
-    /// (PacketBytes.digest, skbref_digest in C) of the records worker_io.h lists for it, built as its
-    /// Swift side runs them. The records of the sequence running are in `bytes`; the digests of the
-    /// sequences kept, in order, in `digests`.
-    struct ExpectedReply {
-        var bytes = RawBuffer()
-        var digests: [UInt64] = []
+/// What a batch runner (BatchRunning) must report of the sequences handed to it, as its Swift side
+/// saw them: per sequence the records skbref_driver.h lists, in order. The records of the sequence
+/// running follow those of the sequences kept.
+public struct ExpectedRecords {
+    var bytes = RawBuffer()
+    /// Per sequence kept, its records' range in `bytes`; both SKBREF_DRIVER_SKIPPED when the runner
+    /// lacks an operation of it and must skip it.
+    var ranges: [UInt64] = []
+    /// Where the running sequence's records start.
+    private var start = 0
 
-        /// The sequence was not kept: its records go.
-        mutating func dropUncommitted() { bytes.count = 0 }
+    /// Sequences kept.
+    public var count: Int { ranges.count / 2 }
 
-        /// The sequence was kept: its records are digested (while they are in the cache) and go.
-        mutating func commit() {
-            digests.append(PacketBytes.digest(UnsafeRawBufferPointer(start: bytes.base, count: bytes.count)))
-            bytes.count = 0
-        }
+    /// The sequence was not kept: its records go.
+    mutating func dropUncommitted() { bytes.count = start }
 
-        mutating func removeAll() {
-            bytes.count = 0
-            digests.removeAll(keepingCapacity: true)
-        }
+    /// The sequence was kept, with its records.
+    mutating func commit() {
+        ranges.append(UInt64(start))
+        ranges.append(UInt64(bytes.count))
+        start = bytes.count
+    }
 
-        /// A struct skbref_worker_state: the reference, and when present its frozen bit and state
-        /// (copied from where it lies: this runs for every touched reference of every i386 call).
-        mutating func state(_ reference: Int, _ s: UnsafePointer<ReferenceState>?) {
-            bytes.store(Int32(reference))
-            bytes.store(Int32(s == nil ? 0 : 1))
-            bytes.store(Int32(s?.pointee.frozen == true ? 1 : 0))
-            bytes.store(Int32(0))
-            if let s {
-                // The state is ReferenceState's first field.
-                bytes.append(UnsafeRawBufferPointer(start: s, count: SKBState.plainSize))
-            } else {
-                bytes.zeros(SKBState.plainSize)
-            }
-        }
+    /// The sequence was kept, for the runner to skip.
+    mutating func skip() {
+        bytes.count = start
+        ranges.append(SKBREF_DRIVER_SKIPPED)
+        ranges.append(SKBREF_DRIVER_SKIPPED)
+    }
 
-        /// A struct skbref_worker_outcome as a batch reports it (no sk_buff address, no consumed).
-        mutating func outcome(_ o: Outcome?) {
-            let r = o.map(CImplementation.result) ?? (kind: 0, value: 0)
-            bytes.store(Int32(o == nil ? 0 : 1))
-            bytes.store(r.kind)
-            bytes.store(r.value)
-            bytes.store(UInt32(0))
-            bytes.store(Int32(0))
+    mutating func removeAll() {
+        bytes.count = 0
+        start = 0
+        ranges.removeAll(keepingCapacity: true)
+    }
+
+    /// Sequence k's records, nil when it is to be skipped.
+    func records(_ k: Int) -> UnsafeRawBufferPointer? {
+        guard ranges[2 * k] != SKBREF_DRIVER_SKIPPED else { return nil }
+        return UnsafeRawBufferPointer(start: bytes.base + Int(ranges[2 * k]), count: Int(ranges[2 * k + 1] - ranges[2 * k]))
+    }
+
+    /// What a worker replies for sequence k when it agrees: the digest of its records
+    /// (PacketBytes.digest, skbref_digest in C), or SKBREF_WORKER_SKIPPED.
+    func digest(_ k: Int) -> UInt64 { records(k).map(PacketBytes.digest) ?? SKBREF_WORKER_SKIPPED }
+
+    /// A struct skbref_worker_state: the reference, and when present its frozen bit and state
+    /// (copied from where it lies: this runs for every touched reference of every call).
+    mutating func state(_ reference: Int, _ s: UnsafePointer<ReferenceState>?) {
+        bytes.store(Int32(reference))
+        bytes.store(Int32(s == nil ? 0 : 1))
+        bytes.store(Int32(s?.pointee.frozen == true ? 1 : 0))
+        bytes.store(Int32(0))
+        if let s {
+            // The state is ReferenceState's first field.
+            bytes.append(UnsafeRawBufferPointer(start: s, count: SKBState.plainSize))
+        } else {
+            bytes.zeros(SKBState.plainSize)
         }
     }
 
+    /// A struct skbref_worker_outcome as a batch reports it (no sk_buff address, no consumed).
+    mutating func outcome(_ o: Outcome?) {
+        let r = o.map(CImplementation.result) ?? (kind: 0, value: 0)
+        bytes.store(Int32(o == nil ? 0 : 1))
+        bytes.store(r.kind)
+        bytes.store(r.value)
+        bytes.store(UInt32(0))
+        bytes.store(Int32(0))
+    }
+}
+
+extension Differential {
     /// Record the call for the deferred implementations: the call, and what each deferred pair's
     /// worker must report for it as its Swift side saw it (the target's state before the call when it
     /// was not compared already, the outcome, the touched references' states after it).
@@ -861,10 +894,7 @@ extension Differential {
         }
     }
 
-    private func worker(_ i: Int) -> WorkerImplementation { implementations[i] as! WorkerImplementation }
-
-    /// A worker's digest for a sequence it lacks an operation of (worker_io.h's SKBREF_WORKER_SKIPPED).
-    static let skippedDigest: UInt64 = 0x736b_6970_7065_6421
+    private func worker(_ i: Int) -> BatchRunning { implementations[i] as! BatchRunning }
 
     /// Sequences waiting for `flushDeferred`.
     public var pendingCount: Int { pending.count }
@@ -875,9 +905,8 @@ extension Differential {
         pending.append(batch)
         for (k, pair) in deferredPairs.enumerated() {
             if pairLacks[k] {
-                // The worker does not run it either (worker_io.h, SKBREF_WORKER_SKIPPED).
-                expected[k].bytes.count = 0
-                expected[k].digests.append(Differential.skippedDigest)
+                // The runner does not run it either (skbref_driver.h, SKBREF_DRIVER_SKIPPED).
+                expected[k].skip()
                 continue
             }
             let final = views[pair.swift]
@@ -908,7 +937,9 @@ extension Differential {
         swap(&pending, &inFlight)
         swap(&expected, &expectedInFlight)
         for k in expected.indices { expected[k].removeAll() }
-        for pair in deferredPairs { worker(pair.c).startBatches(inFlight[...], leakCheck: checksLeaks) }
+        for (k, pair) in deferredPairs.enumerated() {
+            worker(pair.c).startBatches(inFlight[...], leakCheck: checksLeaks, expected: expectedInFlight[k])
+        }
     }
 
     /// Whether a flush was started and not finished.
@@ -929,21 +960,13 @@ extension Differential {
         if flushing { drained = receiveFlush() }
     }
 
-    /// Each worker's reply against what it must be: one digest per sequence, each compared with the
-    /// digest of the records its Swift side expects (a reply of the wrong length fails them all).
+    /// Each runner's verdicts, per sequence: it agreed with its Swift side throughout.
     private func receiveFlush() -> [Bool] {
         guard !inFlight.isEmpty else { return [] }
         var ok = Array(repeating: true, count: inFlight.count)
-        for (k, pair) in deferredPairs.enumerated() {
-            let reply = worker(pair.c).receiveBatches()
-            let want = expectedInFlight[k].digests
-            guard reply.count == 8 * want.count, want.count == ok.count else {
-                for n in ok.indices { ok[n] = false }
-                continue
-            }
-            for n in want.indices where UInt64(littleEndian: reply.loadUnaligned(fromByteOffset: 8 * n, as: UInt64.self)) != want[n] {
-                ok[n] = false
-            }
+        for pair in deferredPairs {
+            let same = worker(pair.c).finishBatches()
+            for n in ok.indices where n >= same.count || !same[n] { ok[n] = false }
         }
         inFlight.removeAll(keepingCapacity: true)
         for k in expectedInFlight.indices { expectedInFlight[k].removeAll() }

@@ -93,6 +93,19 @@ extension Implementation {
     public func supports(_ op: Operation) -> Bool { true }
 }
 
+/// An implementation that also runs whole sequences at once (skbref_driver.h, "Batches"): the touched
+/// comparison hands it each sequence at its end, with the references to report after each call, and
+/// compares one digest per sequence with the digest of what its Swift model reported. The C
+/// reference does (in this process on x86_64, in the i386 worker), and so does a kernel tree's code.
+public protocol BatchRunning: Implementation {
+    /// Run the sequences (each from an empty pool), each to be compared with the records `expected`
+    /// holds for it (as many as there are sequences). Nothing else may use the implementation until
+    /// `finishBatches`; its pool is empty afterwards.
+    func startBatches(_ batches: ArraySlice<WorkerImplementation.Batch>, leakCheck: Bool, expected: ExpectedRecords)
+    /// Per sequence, whether it reported exactly the expected records.
+    func finishBatches() -> [Bool]
+}
+
 /// The data buffer and fclone pair an sk_buff belongs to, as numbers that are equal exactly when
 /// two sk_buffs share them (within one implementation and one sequence).
 public struct SharingKey: Equatable, Sendable {
@@ -432,12 +445,19 @@ public final class SwiftImplementation<R: DataRepresentation>: Implementation {
 }
 
 /// The C reference in one representation and the target's CONFIG profile (the host's layout).
-public final class CImplementation: Implementation {
+public final class CImplementation: BatchRunning {
     public let variant: skbref_variant
     public let representation: RepresentationKind
     public let sizing: Sizing
     private let world: OpaquePointer
     var pool = Pool<UnsafeMutableRawPointer>()
+    /// Runs its batches, over the same world (skbref_driver.h).
+    private let driver: OpaquePointer
+    private var batch = RawBuffer()
+    private var same: [UInt8] = []
+    /// The world still holds the last sequence's allocations: reset before it is used. (The touched
+    /// comparison runs the C reference only in batches, which reset it per sequence themselves.)
+    private var needsReset = false
 
     /// The C enum skbref_op value of each catalogue entry, bound by name.
     static let opCodes: [UInt32] = Operation.allCases.map { op in
@@ -454,10 +474,11 @@ public final class CImplementation: Implementation {
     })
 
     public func switchOn(_ mutation: Mutation?) {
+        resetIfNeeded()
         skbref_world_set_mutant(world, mutation.map { CImplementation.mutantCodes[$0]! } ?? 0)
     }
 
-    public var liveAllocations: Int { Int(skbref_world_live_allocations(world)) }
+    public var liveAllocations: Int { needsReset ? 0 : Int(skbref_world_live_allocations(world)) }
 
     public static func variant(_ representation: RepresentationKind, _ config: ConfigProfile) -> skbref_variant {
         let profile = Int32(ConfigProfile.allCases.firstIndex(of: config)!)
@@ -474,9 +495,45 @@ public final class CImplementation: Implementation {
             fatalError("the C reference could not map its 512 MiB data arena at or above 8 GiB (Specs/snapshot.md)")
         }
         self.world = world
+        guard let driver = skbref_driver_create() else { fatalError("out of memory") }
+        skbref_driver_open(driver, world, skbref_variant_for(representation == .offset ? 1 : 0,
+                                                             Int32(ConfigProfile.allCases.firstIndex(of: target.config)!)))
+        self.driver = driver
     }
 
-    deinit { skbref_world_destroy(world) }
+    deinit {
+        skbref_driver_destroy(driver)
+        skbref_world_destroy(world)
+        batch.free()
+    }
+
+    /// In this process, with nothing to carry: each record is compared as it is taken.
+    public func startBatches(_ batches: ArraySlice<WorkerImplementation.Batch>, leakCheck: Bool, expected: ExpectedRecords) {
+        precondition(expected.count == batches.count, "one expectation per sequence")
+        batch.count = 0
+        WorkerImplementation.Batch.encode(batches, leakCheck: leakCheck, into: &batch)
+        same.removeAll(keepingCapacity: true)
+        same.append(contentsOf: repeatElement(0, count: batches.count))
+        var error: UnsafePointer<CChar>?
+        let n = expected.ranges.withUnsafeBufferPointer { ranges in
+            skbref_driver_check(driver, batch.base.assumingMemoryBound(to: UInt8.self), batch.count,
+                                expected.bytes.base.assumingMemoryBound(to: UInt8.self), expected.bytes.count,
+                                ranges.baseAddress, UInt32(batches.count), &same, &error)
+        }
+        // skbdiff made the batch itself: a bad one is its own bug.
+        precondition(Int(n) == batches.count, "the C reference refused a batch: \(error.map { String(cString: $0) } ?? "?")")
+        pool.reset()
+        needsReset = true
+    }
+
+    public func finishBatches() -> [Bool] { same.map { $0 != 0 } }
+
+    @inline(__always)
+    private func resetIfNeeded() {
+        guard needsReset else { return }
+        needsReset = false
+        skbref_world_reset(world)
+    }
 
     public var name: String { "c-\(representation.short.lowercased())" }
     public var referenceCount: Int { pool.handles.count }
@@ -507,11 +564,12 @@ public final class CImplementation: Implementation {
     }
 
     public func reset() {
-        skbref_world_reset(world)
         pool.reset()
+        needsReset = true
     }
 
     public func run(_ call: Call, pattern: UInt32) -> Outcome? {
+        resetIfNeeded()
         guard let target = pool.target(of: call) else {
             // The call fail_next_alloc was for is not run: the failure is forgotten (apply does it otherwise).
             skbref_world_cancel_injected_failure(world)

@@ -277,6 +277,10 @@ final class WorkerProcess {
         request.store(v.littleEndian)
     }
 
+    /// Append to the request in place.
+    @inline(__always)
+    func withRequest(_ body: (inout RawBuffer) -> Void) { body(&request) }
+
     /// Send the request; read the reply when the request has one.
     func send(expectReply: Bool) throws(WorkerFailure) {
         try sendOnly()
@@ -445,7 +449,7 @@ public struct WorkerFailure: Error, CustomStringConvertible {
 /// kernel worker (`--kernel-tree`, Specs/kernel.md) on either arch. In `.full` comparison each call,
 /// state and snapshot is one request; in `.touched` the Differential hands it whole sequences
 /// (`startBatches`, `receiveBatches`).
-public final class WorkerImplementation: Implementation {
+public final class WorkerImplementation: BatchRunning {
     /// Whose code the worker runs: the name's first half ("c-off", "kernel-ptr").
     public enum Family: String, Sendable {
         case c
@@ -607,12 +611,7 @@ public final class WorkerImplementation: Implementation {
     }
 
     func appendCall(_ call: Call, pattern: UInt32) {
-        process.append(CImplementation.opCodes[call.op.rawValue])
-        process.append(pattern)
-        process.append(Int32(call.op.takesTarget ? call.target : -1))
-        process.append(WorkerImplementation.effectCode(call.op.effect))
-        process.append(call.arg0)
-        process.append(call.arg1)
+        process.withRequest { Batch.encode(call, pattern: pattern, into: &$0) }
     }
 
     static func effectCode(_ e: PoolEffect) -> UInt32 {
@@ -701,25 +700,59 @@ public final class WorkerImplementation: Implementation {
             touchedStart.append(Int32(touched.count))
             for r in t { touched.append(Int32(r)) }
         }
+
+        /// The bytes of a batch of these sequences (skbref_driver.h, "Batches"), as a worker's
+        /// WORKER_BATCH request carries them and the in-process C reference takes them.
+        static func encode(_ batches: ArraySlice<Batch>, leakCheck: Bool, into out: inout RawBuffer) {
+            out.store(UInt32(batches.count).littleEndian)
+            for batch in batches {
+                out.store(UInt32(batch.calls.count).littleEndian)
+                out.store(UInt32(leakCheck ? 1 : 0).littleEndian)
+                for (k, call) in batch.calls.enumerated() {
+                    encode(call, pattern: UInt32(truncatingIfNeeded: k), into: &out)
+                    out.store(batch.before[k].littleEndian)
+                    let lo = Int(batch.touchedStart[k])
+                    let hi = k + 1 < batch.calls.count ? Int(batch.touchedStart[k + 1]) : batch.touched.count
+                    out.store(UInt32(hi - lo).littleEndian)
+                    for j in lo..<hi { out.store(batch.touched[j].littleEndian) }
+                }
+            }
+        }
+
+        /// A struct skbref_worker_call.
+        static func encode(_ call: Call, pattern: UInt32, into out: inout RawBuffer) {
+            out.store(CImplementation.opCodes[call.op.rawValue].littleEndian)
+            out.store(pattern.littleEndian)
+            out.store(Int32(call.op.takesTarget ? call.target : -1).littleEndian)
+            out.store(WorkerImplementation.effectCode(call.op.effect).littleEndian)
+            out.store(call.arg0.littleEndian)
+            out.store(call.arg1.littleEndian)
+        }
     }
 
     /// Send whole sequences (each starts from an empty pool); read the reply with `receiveBatches`.
     public func startBatches(_ batches: ArraySlice<Batch>, leakCheck: Bool) {
         process.begin(.batch)
-        process.append(UInt32(batches.count))
-        for batch in batches {
-            process.append(UInt32(batch.calls.count))
-            process.append(UInt32(leakCheck ? 1 : 0))
-            for (k, call) in batch.calls.enumerated() {
-                appendCall(call, pattern: UInt32(truncatingIfNeeded: k))
-                process.append(batch.before[k])
-                let lo = Int(batch.touchedStart[k])
-                let hi = k + 1 < batch.calls.count ? Int(batch.touchedStart[k + 1]) : batch.touched.count
-                process.append(UInt32(hi - lo))
-                for j in lo..<hi { process.append(batch.touched[j]) }
-            }
-        }
+        process.withRequest { Batch.encode(batches, leakCheck: leakCheck, into: &$0) }
         do { try process.sendOnly() } catch { failed(error) }
+    }
+
+    /// The digest the worker replies for each sequence when it agrees (BatchRunning).
+    private var expectedDigests: [UInt64] = []
+
+    /// The records travel as one digest per sequence: 8 bytes cross the pipe instead of kilobytes.
+    public func startBatches(_ batches: ArraySlice<Batch>, leakCheck: Bool, expected: ExpectedRecords) {
+        expectedDigests = (0..<expected.count).map(expected.digest)
+        startBatches(batches, leakCheck: leakCheck)
+    }
+
+    public func finishBatches() -> [Bool] {
+        let reply = receiveBatches()
+        // A reply of the wrong length fails them all.
+        guard reply.count == 8 * expectedDigests.count else { return expectedDigests.map { _ in false } }
+        return expectedDigests.indices.map {
+            UInt64(littleEndian: reply.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)) == expectedDigests[$0]
+        }
     }
 
     /// The reply to `startBatches`, as it came (the records of worker_io.h, every sequence's in order).

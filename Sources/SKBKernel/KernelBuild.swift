@@ -10,7 +10,7 @@ import Glibc
 /// the operations need out of the tree's net/core/skbuff.c; CReference/kernel/kernel_variant.c
 /// compiles them with the tree's own include/linux/skbuff.h and net/core/kmap_skb.h in the stand-in
 /// environment, once per representation and CONFIG profile; the six link with the worker's own
-/// sources (the i386 C reference's: worker.c, freestanding.c, shim.c) into one freestanding program,
+/// sources (the i386 C reference's: worker.c, freestanding.c, shim.c, driver.c) into one freestanding program,
 /// -m32 or -m64. The program is kept under `.build/kernel-worker/`, named by a hash of the tree's
 /// files, the CReference sources, the flags and the compiler, so a second run starts at once.
 public enum KernelBuild {
@@ -126,7 +126,8 @@ public enum KernelBuild {
         let partial = output + ".\(getpid()).partial"
         let link = common + ["-I", creference + "/worker/include", "-I", creference + "/worker", "-I", creference + "/include",
                              "-I", creference + "/src",
-                             creference + "/worker/freestanding.c", creference + "/worker/worker.c", creference + "/src/shim.c"]
+                             creference + "/worker/freestanding.c", creference + "/worker/worker.c", creference + "/src/shim.c",
+                             creference + "/src/driver.c"]
             + objects + ["-o", partial]
         do { try compile(clang, link, what: "the kernel worker (\(arch.rawValue))") } catch {
             unlink(partial)
