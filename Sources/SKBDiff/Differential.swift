@@ -899,6 +899,10 @@ extension Differential {
     /// Sequences waiting for `flushDeferred`.
     public var pendingCount: Int { pending.count }
 
+    /// The sequences waiting for `flushDeferred`, as the batch runners will take them: per call,
+    /// the references whose states are compared (`bench` times the comparisons the contract makes).
+    public var pendingBatches: ArraySlice<WorkerImplementation.Batch> { pending[...] }
+
     /// Keep the sequence for the workers: its calls, and the end of what each must reply (the
     /// references at the end, then the leak check's count: 0, or none when a call froze something).
     fileprivate func defer_() {
