@@ -207,9 +207,8 @@ public final class Differential {
     /// `.touched` with deferred implementations: the sequence so far; the sequences waiting for the
     /// workers and those they are running; per deferred pair, the reply its worker must give for them,
     /// byte for byte, as its Swift side saw the calls.
-    private var batch = WorkerImplementation.Batch()
-    private var pending: [WorkerImplementation.Batch] = []
-    private var inFlight: [WorkerImplementation.Batch] = []
+    private var pending = EncodedBatch()
+    private var inFlight = EncodedBatch()
     private var expected: [ExpectedRecords] = []
     private var expectedInFlight: [ExpectedRecords] = []
     private var drained: [Bool]?
@@ -391,13 +390,15 @@ public final class Differential {
         for i in died.indices { died[i] = false }
         for i in lacks.indices { lacks[i] = false }
         for k in pairLacks.indices { pairLacks[k] = false }
-        batch.removeAll()
+        pending.dropUncommitted()
         for k in expected.indices { expected[k].dropUncommitted() }
         for k in externalQueue.indices { recycle(k) }
         for e in externals { e.reset() }
     }
 
     deinit {
+        pending.free()
+        inFlight.free()
         for k in expected.indices { expected[k].bytes.free() }
         for k in expectedInFlight.indices { expectedInFlight[k].bytes.free() }
     }
@@ -766,7 +767,7 @@ public final class Differential {
             for i in 0..<immediateCount { implementations[i].snapshot(into: &views[i]) }
             // The deferred implementations run the sequence as a batch: now (one request), or with
             // many others when the campaign flushes (defersBatches).
-            let deferring = !deferredPairs.isEmpty && !batch.calls.isEmpty
+            let deferring = !deferredPairs.isEmpty && pending.running
             var same = true
             for pair in immediatePairs where !ReferenceState.same(views[pair.swift], views[pair.c]) { same = false }
             if same {
@@ -882,7 +883,7 @@ extension Differential {
     /// was not compared already, the outcome, the touched references' states after it).
     fileprivate func log(_ call: Call, target: Int, beforeCompared: Bool, _ m: Int) {
         let before = target >= 0 && !beforeCompared ? target : -1
-        batch.append(call, before: before, touched: touched)
+        pending.append(call, before: before, touched: touched)
         let sc = scratch
         for (k, pair) in deferredPairs.enumerated() {
             if mayLack[pair.c] && !pairLacks[k] && !implementations[pair.c].supports(call.op) { pairLacks[k] = true }
@@ -901,12 +902,12 @@ extension Differential {
 
     /// The sequences waiting for `flushDeferred`, as the batch runners will take them: per call,
     /// the references whose states are compared (`bench` times the comparisons the contract makes).
-    public var pendingBatches: ArraySlice<WorkerImplementation.Batch> { pending[...] }
+    public var pendingBatches: [WorkerImplementation.Batch] { pending.decoded() }
 
     /// Keep the sequence for the workers: its calls, and the end of what each must reply (the
     /// references at the end, then the leak check's count: 0, or none when a call froze something).
     fileprivate func defer_() {
-        pending.append(batch)
+        pending.commit(leakCheck: checksLeaks)
         for (k, pair) in deferredPairs.enumerated() {
             if pairLacks[k] {
                 // The runner does not run it either (skbref_driver.h, SKBREF_DRIVER_SKIPPED).
@@ -936,18 +937,19 @@ extension Differential {
     /// while this thread goes on with the next sequences' Swift side (nothing else may use the
     /// workers until `finishFlush`).
     public func startFlush() {
-        precondition(inFlight.isEmpty && drained == nil, "one flush at a time")
-        guard !pending.isEmpty else { return }
+        precondition(inFlight.count == 0 && drained == nil, "one flush at a time")
+        guard pending.count > 0 else { return }
         swap(&pending, &inFlight)
+        pending.removeAll()
         swap(&expected, &expectedInFlight)
         for k in expected.indices { expected[k].removeAll() }
         for (k, pair) in deferredPairs.enumerated() {
-            worker(pair.c).startBatches(inFlight[...], leakCheck: checksLeaks, expected: expectedInFlight[k])
+            worker(pair.c).startBatches(inFlight.bytes, count: inFlight.count, expected: expectedInFlight[k])
         }
     }
 
     /// Whether a flush was started and not finished.
-    public var flushing: Bool { !inFlight.isEmpty }
+    public var flushing: Bool { inFlight.count > 0 }
 
     /// The second half: the workers' verdicts on the sequences `startFlush` handed them, in order.
     public func finishFlush() -> [Bool] {
@@ -966,13 +968,13 @@ extension Differential {
 
     /// Each runner's verdicts, per sequence: it agreed with its Swift side throughout.
     private func receiveFlush() -> [Bool] {
-        guard !inFlight.isEmpty else { return [] }
+        guard inFlight.count > 0 else { return [] }
         var ok = Array(repeating: true, count: inFlight.count)
         for pair in deferredPairs {
             let same = worker(pair.c).finishBatches()
             for n in ok.indices where n >= same.count || !same[n] { ok[n] = false }
         }
-        inFlight.removeAll(keepingCapacity: true)
+        inFlight.removeAll()
         for k in expectedInFlight.indices { expectedInFlight[k].removeAll() }
         return ok
     }

@@ -98,10 +98,10 @@ extension Implementation {
 /// compares one digest per sequence with the digest of what its Swift model reported. The C
 /// reference does (in this process on x86_64, in the i386 worker), and so does a kernel tree's code.
 public protocol BatchRunning: Implementation {
-    /// Run the sequences (each from an empty pool), each to be compared with the records `expected`
-    /// holds for it (as many as there are sequences). Nothing else may use the implementation until
+    /// Run the `count` sequences of `batch` (EncodedBatch's bytes; each from an empty pool), each to
+    /// be compared with the records `expected` holds for it (as many as there are sequences). Nothing else may use the implementation until
     /// `finishBatches`; its pool is empty afterwards.
-    func startBatches(_ batches: ArraySlice<WorkerImplementation.Batch>, leakCheck: Bool, expected: ExpectedRecords)
+    func startBatches(_ batch: UnsafeRawBufferPointer, count: Int, expected: ExpectedRecords)
     /// Per sequence, whether it reported exactly the expected records.
     func finishBatches() -> [Bool]
 }
@@ -453,7 +453,6 @@ public final class CImplementation: BatchRunning {
     var pool = Pool<UnsafeMutableRawPointer>()
     /// Runs its batches, over the same world (skbref_driver.h).
     private let driver: OpaquePointer
-    private var batch = RawBuffer()
     private var same: [UInt8] = []
     /// The world still holds the last sequence's allocations: reset before it is used. (The touched
     /// comparison runs the C reference only in batches, which reset it per sequence themselves.)
@@ -504,24 +503,21 @@ public final class CImplementation: BatchRunning {
     deinit {
         skbref_driver_destroy(driver)
         skbref_world_destroy(world)
-        batch.free()
     }
 
     /// In this process, with nothing to carry: each record is compared as it is taken.
-    public func startBatches(_ batches: ArraySlice<WorkerImplementation.Batch>, leakCheck: Bool, expected: ExpectedRecords) {
-        precondition(expected.count == batches.count, "one expectation per sequence")
-        batch.count = 0
-        WorkerImplementation.Batch.encode(batches, leakCheck: leakCheck, into: &batch)
+    public func startBatches(_ batch: UnsafeRawBufferPointer, count: Int, expected: ExpectedRecords) {
+        precondition(expected.count == count, "one expectation per sequence")
         same.removeAll(keepingCapacity: true)
-        same.append(contentsOf: repeatElement(0, count: batches.count))
+        same.append(contentsOf: repeatElement(0, count: count))
         var error: UnsafePointer<CChar>?
         let n = expected.ranges.withUnsafeBufferPointer { ranges in
-            skbref_driver_check(driver, batch.base.assumingMemoryBound(to: UInt8.self), batch.count,
+            skbref_driver_check(driver, batch.baseAddress!.assumingMemoryBound(to: UInt8.self), batch.count,
                                 expected.bytes.base.assumingMemoryBound(to: UInt8.self), expected.bytes.count,
-                                ranges.baseAddress, UInt32(batches.count), &same, &error)
+                                ranges.baseAddress, UInt32(count), &same, &error)
         }
         // skbdiff made the batch itself: a bad one is its own bug.
-        precondition(Int(n) == batches.count, "the C reference refused a batch: \(error.map { String(cString: $0) } ?? "?")")
+        precondition(Int(n) == count, "the C reference refused a batch: \(error.map { String(cString: $0) } ?? "?")")
         pool.reset()
         needsReset = true
     }

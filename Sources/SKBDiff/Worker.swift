@@ -438,6 +438,103 @@ struct RawBuffer {
     func free() { base.deallocate() }
 }
 
+/// Sequences encoded as one batch (skbref_driver.h, "Batches") as they run: {u32 sequences}, then
+/// per sequence {u32 calls, u32 leak_check} and its calls, each with its before and touched
+/// references. The sequence running is last, until it is kept (`commit`) or dropped.
+public struct EncodedBatch {
+    var storage = RawBuffer()
+    /// Sequences kept.
+    public private(set) var count = 0
+    /// Where the running sequence starts, and its calls so far.
+    private var start = 4
+    private var calls: UInt32 = 0
+
+    init() { storage.store(UInt32(0)) }
+
+    /// The running sequence has calls.
+    var running: Bool { calls > 0 }
+
+    /// The kept sequences' bytes, the count in front (valid until the next change).
+    var bytes: UnsafeRawBufferPointer {
+        storage.base.storeBytes(of: UInt32(count).littleEndian, as: UInt32.self)
+        return UnsafeRawBufferPointer(start: storage.base, count: start)
+    }
+
+    mutating func append<S: Sequence>(_ call: Call, before: Int, touched: S) where S.Element == Int {
+        if calls == 0 {
+            storage.count = start
+            storage.store(UInt32(0))
+            storage.store(UInt32(0))
+        }
+        WorkerImplementation.Batch.encode(call, pattern: calls, into: &storage)
+        storage.store(Int32(before).littleEndian)
+        let at = storage.count
+        storage.store(UInt32(0))
+        var n: UInt32 = 0
+        for r in touched {
+            storage.store(Int32(r).littleEndian)
+            n += 1
+        }
+        (storage.base + at).storeBytes(of: n.littleEndian, as: UInt32.self)
+        calls += 1
+    }
+
+    /// Keep the running sequence (a sequence without calls is kept too: the runner runs it empty).
+    mutating func commit(leakCheck: Bool) {
+        if calls == 0 {
+            storage.count = start
+            storage.store(UInt32(0))
+            storage.store(UInt32(0))
+        }
+        (storage.base + start).storeBytes(of: calls.littleEndian, as: UInt32.self)
+        (storage.base + start + 4).storeBytes(of: UInt32(leakCheck ? 1 : 0).littleEndian, as: UInt32.self)
+        start = storage.count
+        calls = 0
+        count += 1
+    }
+
+    /// Drop the running sequence.
+    mutating func dropUncommitted() {
+        storage.count = start
+        calls = 0
+    }
+
+    mutating func removeAll() {
+        storage.count = 4
+        start = 4
+        calls = 0
+        count = 0
+    }
+
+    func free() { storage.free() }
+
+    /// The kept sequences as Batch values (bench, tests).
+    func decoded() -> [WorkerImplementation.Batch] {
+        var out: [WorkerImplementation.Batch] = []
+        var at = 4
+        func u32() -> UInt32 { defer { at += 4 }; return UInt32(littleEndian: storage.base.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
+        func i64() -> Int64 { defer { at += 8 }; return Int64(littleEndian: storage.base.loadUnaligned(fromByteOffset: at, as: Int64.self)) }
+        for _ in 0..<count {
+            var b = WorkerImplementation.Batch()
+            let n = u32()
+            _ = u32()
+            for _ in 0..<n {
+                let code = u32()
+                _ = u32()
+                let target = Int32(bitPattern: u32())
+                _ = u32()
+                let arg0 = i64(), arg1 = i64()
+                let op = Operation.allCases[CImplementation.opCodes.firstIndex(of: code)!]
+                let before = Int(Int32(bitPattern: u32()))
+                let touched = (0..<u32()).map { _ in Int(Int32(bitPattern: u32())) }
+                b.append(Call(op, target: Int(max(target, 0)), arg0: arg0, arg1: arg1), before: before, touched: touched)
+            }
+            out.append(b)
+        }
+        return out
+    }
+}
+
 /// The worker failed: it died, or answered what it was not asked.
 public struct WorkerFailure: Error, CustomStringConvertible {
     public var description: String
@@ -701,22 +798,17 @@ public final class WorkerImplementation: BatchRunning {
             for r in t { touched.append(Int32(r)) }
         }
 
-        /// The bytes of a batch of these sequences (skbref_driver.h, "Batches"), as a worker's
-        /// WORKER_BATCH request carries them and the in-process C reference takes them.
-        static func encode(_ batches: ArraySlice<Batch>, leakCheck: Bool, into out: inout RawBuffer) {
-            out.store(UInt32(batches.count).littleEndian)
-            for batch in batches {
-                out.store(UInt32(batch.calls.count).littleEndian)
-                out.store(UInt32(leakCheck ? 1 : 0).littleEndian)
-                for (k, call) in batch.calls.enumerated() {
-                    encode(call, pattern: UInt32(truncatingIfNeeded: k), into: &out)
-                    out.store(batch.before[k].littleEndian)
-                    let lo = Int(batch.touchedStart[k])
-                    let hi = k + 1 < batch.calls.count ? Int(batch.touchedStart[k + 1]) : batch.touched.count
-                    out.store(UInt32(hi - lo).littleEndian)
-                    for j in lo..<hi { out.store(batch.touched[j].littleEndian) }
+        /// These sequences encoded as one batch.
+        static func encoded(_ batches: ArraySlice<Batch>, leakCheck: Bool) -> EncodedBatch {
+            var e = EncodedBatch()
+            for b in batches {
+                for (k, call) in b.calls.enumerated() {
+                    let hi = k + 1 < b.calls.count ? Int(b.touchedStart[k + 1]) : b.touched.count
+                    e.append(call, before: Int(b.before[k]), touched: b.touched[Int(b.touchedStart[k])..<hi].lazy.map { Int($0) })
                 }
+                e.commit(leakCheck: leakCheck)
             }
+            return e
         }
 
         /// A struct skbref_worker_call.
@@ -732,8 +824,14 @@ public final class WorkerImplementation: BatchRunning {
 
     /// Send whole sequences (each starts from an empty pool); read the reply with `receiveBatches`.
     public func startBatches(_ batches: ArraySlice<Batch>, leakCheck: Bool) {
+        var e = Batch.encoded(batches, leakCheck: leakCheck)
+        send(e.bytes)
+        e.free()
+    }
+
+    private func send(_ batch: UnsafeRawBufferPointer) {
         process.begin(.batch)
-        process.withRequest { Batch.encode(batches, leakCheck: leakCheck, into: &$0) }
+        process.withRequest { $0.append(batch) }
         do { try process.sendOnly() } catch { failed(error) }
     }
 
@@ -741,9 +839,9 @@ public final class WorkerImplementation: BatchRunning {
     private var expectedDigests: [UInt64] = []
 
     /// The records travel as one digest per sequence: 8 bytes cross the pipe instead of kilobytes.
-    public func startBatches(_ batches: ArraySlice<Batch>, leakCheck: Bool, expected: ExpectedRecords) {
+    public func startBatches(_ batch: UnsafeRawBufferPointer, count: Int, expected: ExpectedRecords) {
         expectedDigests = (0..<expected.count).map(expected.digest)
-        startBatches(batches, leakCheck: leakCheck)
+        send(batch)
     }
 
     public func finishBatches() -> [Bool] {

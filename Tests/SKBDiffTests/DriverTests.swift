@@ -13,7 +13,18 @@ struct DriverTests {
 
     /// The batch the touched comparison hands over for `calls`: each call touches skb0, and skb_put's
     /// target was touched by the call before it (no state before the call).
-    func batch() -> WorkerImplementation.Batch {
+    /// Run `n` copies of the batch on `c`, against `expected` (freed after), and say which agreed.
+    func verdicts(_ c: CImplementation, _ n: Int = 1, _ expected: ExpectedRecords) -> [Bool] {
+        let batch = WorkerImplementation.Batch.encoded(Array(repeating: oneBatch(), count: n)[...], leakCheck: true)
+        defer {
+            batch.free()
+            expected.bytes.free()
+        }
+        c.startBatches(batch.bytes, count: n, expected: expected)
+        return c.finishBatches()
+    }
+
+    func oneBatch() -> WorkerImplementation.Batch {
         var b = WorkerImplementation.Batch()
         b.append(calls[0], before: -1, touched: [0])
         b.append(calls[1], before: -1, touched: [0])
@@ -61,15 +72,12 @@ struct DriverTests {
         for representation in [RepresentationKind.offset, .pointer] {
             let c = CImplementation(representation: representation, target: Self.target)
             let right = expected(byHand(representation, sizeofSkBuff: c.sizing.skBuff))
-            c.startBatches([batch()][...], leakCheck: true, expected: right)
-            #expect(c.finishBatches() == [true])
+            #expect(verdicts(c, 1, right) == [true])
             // The other representation's headers are not these.
             let other = expected(byHand(representation == .offset ? .pointer : .offset, sizeofSkBuff: c.sizing.skBuff))
-            c.startBatches([batch()][...], leakCheck: true, expected: other)
-            #expect(c.finishBatches() == [false])
+            #expect(verdicts(c, 1, other) == [false])
             let wrong = expected(byHand(len: 29, representation, sizeofSkBuff: c.sizing.skBuff))
-            c.startBatches([batch()][...], leakCheck: true, expected: wrong)
-            #expect(c.finishBatches() == [false])
+            #expect(verdicts(c, 1, wrong) == [false])
             // The pool is empty afterwards, and the C reference runs calls again from an empty world.
             #expect(c.referenceCount == 0 && c.liveAllocations == 0)
             #expect(c.run(calls[0], pattern: 0) == .ok(0) && c.liveAllocations == 2)
@@ -86,11 +94,12 @@ struct DriverTests {
             e.bytes.append(records.records(0)!)
             e.commit()
         }
+        one.bytes.free()
+        bad.bytes.free()
         e.skip()
-        c.startBatches(Array(repeating: batch(), count: 4)[...], leakCheck: true, expected: e)
-        #expect(c.finishBatches() == [true, false, true, false])
         // A worker compares the same records as one digest each: the digests the Swift side expects.
         #expect(e.digest(0) == e.digest(2) && e.digest(0) != e.digest(1) && e.digest(3) == SKBREF_WORKER_SKIPPED)
+        #expect(verdicts(c, 4, e) == [true, false, true, false])
     }
 
     @Test("a fault in the C reference is seen in its batch, and the campaign's re-run reports it at its call")
