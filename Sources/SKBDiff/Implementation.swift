@@ -249,12 +249,19 @@ struct Pool<Handle: Equatable> {
 public final class SwiftImplementation<R: DataRepresentation>: Implementation {
     public let kernel: Kernel<R>
     var pool = Pool<SKB>()
+    /// The states already taken (the model keeps no caches: Kernel.observer).
+    let memo = StateMemo<R>()
 
-    public init(target: Target) { kernel = Kernel<R>(target: target) }
+    public init(target: Target) {
+        kernel = Kernel<R>(target: target)
+        kernel.observer = memo
+    }
+
+    deinit { kernel.observer = nil }
 
     public func switchOn(_ mutation: Mutation?) { kernel.mutation = mutation }
 
-    public var pageEpoch: UInt64 { kernel.pageEpoch }
+    public var pageEpoch: UInt64 { memo.pages }
 
     public func hasFrags(_ reference: Int) -> Bool {
         guard reference >= 0, reference < pool.handles.count, let skb = pool.handles[reference] else { return false }
@@ -283,7 +290,7 @@ public final class SwiftImplementation<R: DataRepresentation>: Implementation {
     @_specialize(where R == PointerRepresentation)
     public func state(of reference: Int, into out: UnsafeMutablePointer<ReferenceState>) -> Bool {
         guard let (h, frozen) = pool.live(reference) else { return false }
-        out.initialize(to: ReferenceState(reference: reference, frozen: frozen, state: kernel.state(h)))
+        out.initialize(to: ReferenceState(reference: reference, frozen: frozen, state: memo.state(kernel, h)))
         return true
     }
 
@@ -316,6 +323,7 @@ public final class SwiftImplementation<R: DataRepresentation>: Implementation {
     public func reset() {
         kernel.reset()
         pool.reset()
+        memo.reset()
     }
 
     /// The sk_buff a reference holds, for tests.
@@ -342,9 +350,9 @@ public final class SwiftImplementation<R: DataRepresentation>: Implementation {
     @_specialize(where R == OffsetRepresentation)
     @_specialize(where R == PointerRepresentation)
     public func snapshot(into out: inout [ReferenceState]) {
-        let k = kernel
+        let k = kernel, memo = memo
         pool.fill(&out) { i, h, frozen, slot in
-            slot.initialize(to: ReferenceState(reference: i, frozen: frozen, state: k.state(h)))
+            slot.initialize(to: ReferenceState(reference: i, frozen: frozen, state: memo.state(k, h)))
         }
     }
 
@@ -441,6 +449,106 @@ public final class SwiftImplementation<R: DataRepresentation>: Implementation {
         case .set_ip6_frag_id: try k.set_ip6_frag_id(target!, call.u32(0)); return .ok(0)
         case .fail_next_alloc: k.failCountdown = call.u32(0); return .ok(0)
         }
+    }
+}
+
+/// The engine's memory of a Swift model's states (the model keeps none: speed bookkeeping belongs
+/// here). The model tells it of every change to its memory (MemoryObserver); it numbers them from
+/// one counter that is never reset, so nothing cached can match a later object: per slab slot the
+/// head's last change, per data buffer the last change of its shared info, placement or life and
+/// the last write of its bytes, and the last page change. Per slot it keeps the state last taken
+/// with the numbers it was taken at, and the digest of [data, tail) last taken with its buffer,
+/// range and bytes' number.
+final class StateMemo<R: DataRepresentation>: MemoryObserver {
+    private var counter: UInt64 = 0
+    private var heads: [UInt64] = []
+    private var metas: [UInt64] = []
+    private var bytes: [UInt64] = []
+    /// The number of the last page change: the engine's page epoch (Implementation.pageEpoch).
+    private(set) var pages: UInt64 = 0
+    private var keys: [Key] = []
+    private var states: [SKBState] = []
+    private var digests: [Digest] = []
+
+    struct Key: Equatable {
+        var head: UInt64
+        var buffer: Int32
+        var meta: UInt64
+        var bytes: UInt64
+        var pages: UInt64
+    }
+
+    struct Digest {
+        var buffer: Int32
+        var bytes: UInt64
+        var data: Int64
+        var tail: Int64
+        var digest: UInt64
+    }
+
+    @inline(__always)
+    private func number(_ a: inout [UInt64], _ i: Int32) {
+        counter &+= 1
+        let i = Int(i)
+        if i >= a.count { a.append(contentsOf: repeatElement(0, count: i + 1 - a.count)) }
+        a[i] = counter
+    }
+
+    func headChanged(slot: Int32) { number(&heads, slot) }
+    func bufferChanged(buffer: Int32) { number(&metas, buffer) }
+    func bytesWritten(buffer: Int32) { number(&bytes, buffer) }
+
+    func pagesChanged() {
+        counter &+= 1
+        pages = counter
+    }
+
+    /// A new sequence: slots and buffers are numbered from 0 again (each is numbered anew as it is
+    /// allocated, from the counter).
+    func reset() {
+        heads.removeAll(keepingCapacity: true)
+        metas.removeAll(keepingCapacity: true)
+        bytes.removeAll(keepingCapacity: true)
+    }
+
+    @inline(__always)
+    private func number(_ a: [UInt64], _ i: Int32) -> UInt64 { i >= 0 && Int(i) < a.count ? a[Int(i)] : 0 }
+
+    /// The skb's state: the one taken last while nothing it depends on has changed.
+    @_specialize(where R == OffsetRepresentation)
+    @_specialize(where R == PointerRepresentation)
+    func state(_ k: Kernel<R>, _ skb: SKB) -> SKBState {
+        let i = Int(skb.index)
+        let b = k.buffer(of: skb)
+        let key = Key(head: number(heads, skb.index), buffer: b, meta: number(metas, b), bytes: number(bytes, b), pages: pages)
+        if i < keys.count {
+            if keys[i] == key { return states[i] }
+        } else {
+            let n = i + 1 - keys.count
+            keys.append(contentsOf: repeatElement(Key(head: 0, buffer: -1, meta: 0, bytes: 0, pages: 0), count: n))
+            states.append(contentsOf: repeatElement(SKBState(), count: n))
+        }
+        let state = k.state(skb) { buffer, data, tail, raw in digest(i, buffer, data, tail, raw) }
+        keys[i] = key
+        states[i] = state
+        return state
+    }
+
+    /// The digest of [data, tail) of a buffer for slot i: the one taken last while the range and the
+    /// buffer's bytes are the same.
+    @_specialize(where R == OffsetRepresentation)
+    @_specialize(where R == PointerRepresentation)
+    private func digest(_ i: Int, _ buffer: Int32, _ data: Int64, _ tail: Int64, _ raw: UnsafeRawBufferPointer) -> UInt64 {
+        let generation = number(bytes, buffer)
+        if i < digests.count {
+            let d = digests[i]
+            if d.buffer == buffer && d.bytes == generation && d.data == data && d.tail == tail { return d.digest }
+        } else {
+            digests.append(contentsOf: repeatElement(Digest(buffer: -1, bytes: 0, data: 0, tail: 0, digest: 0), count: i + 1 - digests.count))
+        }
+        let digest = PacketBytes.digest(raw)
+        digests[i] = Digest(buffer: buffer, bytes: generation, data: data, tail: tail, digest: digest)
+        return digest
     }
 }
 

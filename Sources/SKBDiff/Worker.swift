@@ -824,7 +824,7 @@ public final class WorkerImplementation: BatchRunning {
 
     /// Send whole sequences (each starts from an empty pool); read the reply with `receiveBatches`.
     public func startBatches(_ batches: ArraySlice<Batch>, leakCheck: Bool) {
-        var e = Batch.encoded(batches, leakCheck: leakCheck)
+        let e = Batch.encoded(batches, leakCheck: leakCheck)
         send(e.bytes)
         e.free()
     }

@@ -40,9 +40,11 @@ extension Kernel {
         // The shared info must fit inside the object (on i386 a wrapped kmalloc size does not).
         let at = endOffset(s)
         guard at >= 0, at + shinfoSize <= Int64(buffers[Int(buffer)].size) else { throw .overflow }
-        buffers[Int(buffer)].shinfoAt = at
-        buffers[Int(buffer)].shinfo = SharedInfo(dataref: 1)
-        slots[Int(skb.index)].skb = s
+        update(buffer: buffer) {
+            $0.shinfoAt = at
+            $0.shinfo = SharedInfo(dataref: 1)
+        }
+        update(skb) { $0 = s }
     }
 
     /// alloc_skb = __alloc_skb(size, gfp, 0, -1).
@@ -262,7 +264,8 @@ extension Kernel {
     public func skb_header_release(_ skb: SKB) throws(KernelStop) {
         if self[skb].nohdr { throw .bug(.headerRelease) }
         update(skb) { $0.nohdr = true }
-        buffers[try shinfoBuffer(self[skb])].shinfo.dataref &+= mutated(.headerReleaseOne) ? 1 : 1 << 16
+        let b = try shinfoBuffer(self[skb])
+        update(buffer: b) { $0.shinfo.dataref &+= mutated(.headerReleaseOne) ? 1 : 1 << 16 }
     }
 
     /// kfree_skb: users == 1 frees without a decrement; otherwise --users and free only at 0.
@@ -290,7 +293,7 @@ extension Kernel {
         let s = self[skb]
         if s.cloned {
             let b = try shinfoBuffer(s)
-            buffers[b].shinfo.dataref &-= s.nohdr && !mutated(.releaseIgnoresNohdr) ? (1 << 16) + 1 : 1
+            update(buffer: b) { $0.shinfo.dataref &-= s.nohdr && !mutated(.releaseIgnoresNohdr) ? (1 << 16) + 1 : 1 }
             if buffers[b].shinfo.dataref != 0 { return }
         }
         let shinfo = try shinfo(skb)
@@ -355,7 +358,10 @@ extension Kernel {
             c.truesize = s.truesize
             c.users = 1
         }
-        if !mutated(.cloneNoDataref) { buffers[try shinfoBuffer(s)].shinfo.dataref &+= 1 }
+        if !mutated(.cloneNoDataref) {
+            let b = try shinfoBuffer(s)
+            update(buffer: b) { $0.shinfo.dataref &+= 1 }
+        }
         update(skb) { $0.cloned = true }
         return n
     }
@@ -407,10 +413,10 @@ extension Kernel {
         }
         let from = try shinfo(old)
         let b = try shinfoBuffer(self[new])
-        buffers[b].shinfo.gsoSize = from.gsoSize
-        if !mutated(.copyNoGsoSegs) { buffers[b].shinfo.gsoSegs = from.gsoSegs }
-        buffers[b].shinfo.gsoType = from.gsoType
-        if mutated(.copyIp6FragId) { buffers[b].shinfo.ip6FragId = from.ip6FragId }
+        update(buffer: b) { $0.shinfo.gsoSize = from.gsoSize }
+        if !mutated(.copyNoGsoSegs) { update(buffer: b) { $0.shinfo.gsoSegs = from.gsoSegs } }
+        update(buffer: b) { $0.shinfo.gsoType = from.gsoType }
+        if mutated(.copyIp6FragId) { update(buffer: b) { $0.shinfo.ip6FragId = from.ip6FragId } }
     }
 
     /// skb_copy_bits: -EFAULT when offset > len - len (int); copy from data + offset (offset may be
@@ -495,10 +501,10 @@ extension Kernel {
         if from.nrFrags != 0 {
             let b = try shinfoBuffer(self[n])
             for i in 0..<Int(from.nrFrags) {
-                buffers[b].shinfo.setFrag(i, from.frag(i))
+                update(buffer: b) { $0.shinfo.setFrag(i, from.frag(i)) }
                 if !mutated(.pskbCopyNoGetPage) { try get_page(from.frag(i).page) }
             }
-            buffers[b].shinfo.nrFrags = from.nrFrags
+            update(buffer: b) { $0.shinfo.nrFrags = from.nrFrags }
         }
         // No frag_list to share.
         try copy_skb_header(n, skb)
@@ -529,8 +535,10 @@ extension Kernel {
         // memcpy(data + size, skb_end_pointer(skb), sizeof(struct skb_shared_info))
         let old = try shinfo(skb)
         guard Int64(size) >= 0, Int64(size) + shinfoSize <= Int64(buffers[Int(newBuffer)].size) else { throw .overflow }
-        buffers[Int(newBuffer)].shinfoAt = Int64(size)
-        buffers[Int(newBuffer)].shinfo = old
+        update(buffer: newBuffer) {
+            $0.shinfoAt = Int64(size)
+            $0.shinfo = old
+        }
         if !mutated(.expandNoGetPage) { for i in 0..<Int(old.nrFrags) { try get_page(old.frag(i).page) } }
 
         try skb_release_data(skb)
@@ -556,7 +564,7 @@ extension Kernel {
             if !mutated(.expandHdrLenKept) { n.hdrLen = 0 }
             n.nohdr = false
         }
-        buffers[Int(newBuffer)].shinfo.dataref = 1
+        update(buffer: newBuffer) { $0.shinfo.dataref = 1 }
         return 0
     }
 
@@ -708,8 +716,10 @@ extension Kernel {
     @inlinable
     func skb_fill_page_desc(_ skb: SKB, _ i: Int, page: UInt32, _ off: UInt32, _ size: UInt32) throws(KernelStop) {
         let b = try shinfoBuffer(self[skb])
-        buffers[b].shinfo.setFrag(i, SkbFrag(page: page, pageOffset: off, size: size))
-        buffers[b].shinfo.nrFrags = UInt16(truncatingIfNeeded: i + 1)
+        update(buffer: b) {
+            $0.shinfo.setFrag(i, SkbFrag(page: page, pageOffset: off, size: size))
+            $0.shinfo.nrFrags = UInt16(truncatingIfNeeded: i + 1)
+        }
     }
 
     /// __pskb_pull_tail: make delta more bytes linear. eat = tail + delta - end (int: the same bits
@@ -743,11 +753,11 @@ extension Kernel {
                     frag.size &-= UInt32(bitPattern: eat)
                     eat = 0
                 }
-                buffers[b].shinfo.setFrag(k, frag)
+                update(buffer: b) { $0.shinfo.setFrag(k, frag) }
                 k += 1
             }
         }
-        buffers[b].shinfo.nrFrags = UInt16(truncatingIfNeeded: k)
+        update(buffer: b) { $0.shinfo.nrFrags = UInt16(truncatingIfNeeded: k) }
         update(skb) {
             $0.tail = R.add($0.tail, Int64(delta), mask: mask)
             $0.dataLen &-= UInt32(bitPattern: delta)
@@ -814,12 +824,12 @@ extension Kernel {
             }
             var frag = buffers[b].shinfo.frag(i)
             frag.size = len &- UInt32(bitPattern: offset)
-            buffers[b].shinfo.setFrag(i, frag)
+            update(buffer: b) { $0.shinfo.setFrag(i, frag) }
             i += 1
             drop = true
         }
         if drop {
-            buffers[b].shinfo.nrFrags = UInt16(truncatingIfNeeded: i)
+            update(buffer: b) { $0.shinfo.nrFrags = UInt16(truncatingIfNeeded: i) }
             while i < nfrags {
                 try put_page(buffers[b].shinfo.frag(i).page)
                 i += 1
@@ -902,20 +912,24 @@ extension Kernel {
     @inlinable
     public func set_gso(_ skb: SKB, _ size: UInt32, _ segs: UInt32) throws(KernelStop) {
         let b = try shinfoBuffer(self[skb])
-        buffers[b].shinfo.gsoSize = UInt16(truncatingIfNeeded: size)
-        buffers[b].shinfo.gsoSegs = UInt16(truncatingIfNeeded: segs)
+        update(buffer: b) {
+            $0.shinfo.gsoSize = UInt16(truncatingIfNeeded: size)
+            $0.shinfo.gsoSegs = UInt16(truncatingIfNeeded: segs)
+        }
     }
 
     /// skb_shinfo(skb)->gso_type, an unsigned short.
     @inlinable
     public func set_gso_type(_ skb: SKB, _ type: UInt32) throws(KernelStop) {
-        buffers[try shinfoBuffer(self[skb])].shinfo.gsoType = UInt16(truncatingIfNeeded: type)
+        let b = try shinfoBuffer(self[skb])
+        update(buffer: b) { $0.shinfo.gsoType = UInt16(truncatingIfNeeded: type) }
     }
 
     /// IPv6 fragmentation's bookkeeping: skb_shinfo(skb)->ip6_frag_id.
     @inlinable
     public func set_ip6_frag_id(_ skb: SKB, _ id: UInt32) throws(KernelStop) {
-        buffers[try shinfoBuffer(self[skb])].shinfo.ip6FragId = id
+        let b = try shinfoBuffer(self[skb])
+        update(buffer: b) { $0.shinfo.ip6FragId = id }
     }
 
     // MARK: The snapshot (Specs/snapshot.md)
@@ -930,24 +944,14 @@ extension Kernel {
     }
 
 
-    /// The observable state of an skb: the memoised one while nothing it depends on has changed.
+    /// The observable state of an skb (Specs/snapshot.md), from its fields, its buffer and the pages.
     @inlinable
-    public func state(_ skb: SKB) -> SKBState {
-        let i = Int(skb.index)
-        let b = Int(slots[i].skb.buffer)
-        // Pages change seldom: any change retakes every snapshot (only those with frags would differ).
-        let key = b >= 0 ? StateKey(stamp: slots[i].stamp, version: buffers[b].version, meta: buffers[b].meta, pages: pageEpoch)
-                         : StateKey(stamp: slots[i].stamp, version: 0, meta: 0, pages: pageEpoch)
-        if slots[i].memoKey == key, let memo = slots[i].memo { return memo }
-        let state = computeState(skb)
-        slots[i].memo = state
-        slots[i].memoKey = key
-        return state
-    }
+    public func state(_ skb: SKB) -> SKBState { state(skb) { _, _, _, bytes in PacketBytes.digest(bytes) } }
 
-    /// The observable state of an skb, computed from its fields and buffer.
+    /// The same, with the digest of [data, tail) taken by `digest`, given the buffer, data, tail and
+    /// those bytes (an engine may answer it from a cache: SwiftImplementation).
     @inlinable
-    func computeState(_ skb: SKB) -> SKBState {
+    public func state(_ skb: SKB, digest linear: (Int32, Int64, Int64, UnsafeRawBufferPointer) -> UInt64) -> SKBState {
         let s = self[skb]
         let data = dataOffset(s)
         let tail = tailOffset(s)
@@ -960,14 +964,8 @@ extension Kernel {
         }
         var digest: UInt64?
         if 0 <= data && data <= tail && tail <= end, s.buffer >= 0, tail <= Int64(buffers[Int(s.buffer)].size) {
-            let key = DigestKey(buffer: s.buffer, version: buffers[Int(s.buffer)].version, data: data, tail: tail)
-            let slot = Int(skb.index)
-            if slots[slot].digestKey != key {
-                touch(s.buffer, Int(data)..<Int(tail), writes: false)
-                slots[slot].digest = PacketBytes.digest(UnsafeRawBufferPointer(rebasing: bytes(s.buffer)[Int(data)..<Int(tail)]))
-                slots[slot].digestKey = key
-            }
-            digest = slots[slot].digest
+            touch(s.buffer, Int(data)..<Int(tail), writes: false)
+            digest = linear(s.buffer, data, tail, UnsafeRawBufferPointer(rebasing: bytes(s.buffer)[Int(data)..<Int(tail)]))
         }
         let shinfo = (try? shinfoBuffer(s)).map { buffers[$0].shinfo } ?? SharedInfo()
         var state = SKBState(
@@ -1045,6 +1043,10 @@ extension Kernel {
         guard copied == len else { return 0 }
         return scratch.withUnsafeBytes { PacketBytes.digest(UnsafeRawBufferPointer(rebasing: $0[0..<len])) }
     }
+
+    /// The data buffer an skb points into (-1: none), as MemoryObserver names it.
+    @inlinable
+    public func buffer(of skb: SKB) -> Int32 { slots[Int(skb.index)].skb.buffer }
 
     /// nr_frags != 0 in the skb's shared info (where it belongs).
     @inlinable

@@ -148,13 +148,9 @@ struct Buffer {
     @usableFromInline var lo: Int
     @usableFromInline var hi: Int
     /// Where the struct skb_shared_info was written, as an offset from base (-1: nowhere yet).
-    @usableFromInline var shinfoAt: Int64 { didSet { meta &+= 1 } }
-    @usableFromInline var shinfo: SharedInfo { didSet { meta &+= 1 } }
-    @usableFromInline var live: Bool { didSet { meta &+= 1 } }
-    /// Changes whenever a byte of the buffer is written, so cached digests know when they are stale.
-    @usableFromInline var version: UInt64
-    /// Changes whenever shinfoAt, shinfo or live does (memoised snapshots).
-    @usableFromInline var meta: UInt32
+    @usableFromInline var shinfoAt: Int64
+    @usableFromInline var shinfo: SharedInfo
+    @usableFromInline var live: Bool
 
     @inlinable init(base: Address, offset: Int, size: Int) {
         self.base = base
@@ -165,8 +161,6 @@ struct Buffer {
         shinfoAt = -1
         shinfo = SharedInfo()
         live = true
-        version = 0
-        meta = 0
     }
 }
 
@@ -197,17 +191,9 @@ enum CopySource {
 /// carries the pair's fclone_ref, the atomic_t after the second sk_buff.
 @usableFromInline
 struct HeadSlot<R: DataRepresentation> {
-    @usableFromInline var skb: SKBuff<R> { didSet { stamp &+= 1 } }
-    @usableFromInline var live: Bool { didSet { stamp &+= 1 } }
+    @usableFromInline var skb: SKBuff<R>
+    @usableFromInline var live: Bool
     @usableFromInline var fcloneRef: Int32
-    /// Changes whenever skb or live does (memoised snapshots); starts above StateKey's initial 0.
-    @usableFromInline var stamp: UInt32
-    /// The digest of [data, tail) last computed, and what it was computed from.
-    @usableFromInline var digest: UInt64
-    @usableFromInline var digestKey: DigestKey
-    /// The snapshot last taken, and what it was taken from.
-    @usableFromInline var memo: SKBState?
-    @usableFromInline var memoKey: StateKey
 
     /// Initial values are assigned here, not as property defaults, which clients would call into
     /// this module for.
@@ -215,53 +201,17 @@ struct HeadSlot<R: DataRepresentation> {
         skb = SKBuff<R>()
         live = true
         fcloneRef = 0
-        stamp = 1
-        digest = 0
-        digestKey = DigestKey(buffer: -1, version: 0, data: 0, tail: 0)
-        memo = nil
-        memoKey = StateKey(stamp: 0, version: 0, meta: 0, pages: 0)
     }
 }
 
-/// What a snapshot depends on: the sk_buff (stamp), its buffer's bytes (version) and shared info
-/// and liveness (meta), and the pages (their counts). The state is a pure function of them.
-@usableFromInline
-struct StateKey: Equatable {
-    @usableFromInline var stamp: UInt32
-    @usableFromInline var meta: UInt32
-    @usableFromInline var version: UInt64
-    @usableFromInline var pages: UInt64
-
-    @inlinable static func == (a: StateKey, b: StateKey) -> Bool {
-        a.stamp == b.stamp && a.meta == b.meta && a.version == b.version && a.pages == b.pages
-    }
-
-    @inlinable init(stamp: UInt32, version: UInt64, meta: UInt32, pages: UInt64) {
-        self.stamp = stamp
-        self.version = version
-        self.meta = meta
-        self.pages = pages
-    }
-}
-
-/// What a cached digest of [data, tail) depends on.
-@usableFromInline
-struct DigestKey: Equatable {
-    @usableFromInline var buffer: Int32
-    @usableFromInline var version: UInt64
-    @usableFromInline var data: Int64
-    @usableFromInline var tail: Int64
-
-    @inlinable static func == (a: DigestKey, b: DigestKey) -> Bool {
-        a.buffer == b.buffer && a.version == b.version && a.data == b.data && a.tail == b.tail
-    }
-
-    @inlinable init(buffer: Int32, version: UInt64, data: Int64, tail: Int64) {
-        self.buffer = buffer
-        self.version = version
-        self.data = data
-        self.tail = tail
-    }
+/// Told of every change to the model's memory, as it happens: an sk_buff head's fields or its slab
+/// slot's life, a data buffer's shared info, placement or life, its bytes, and the pages. An
+/// engine keeps its caches by it (SKBDiff's SwiftImplementation); the model keeps nothing for them.
+public protocol MemoryObserver: AnyObject {
+    func headChanged(slot: Int32)
+    func bufferChanged(buffer: Int32)
+    func bytesWritten(buffer: Int32)
+    func pagesChanged()
 }
 
 /// The 2.6.24 socket-buffer helpers over a simulated slab and kmalloc, for one target and one
@@ -277,14 +227,12 @@ public final class Kernel<R: DataRepresentation> {
     @usableFromInline var slots: [HeadSlot<R>] = []
     @usableFromInline var buffers: [Buffer] = []
     /// The pages of the sequence, in the order allocated (Specs/paged.md).
-    @usableFromInline var pages: [Page] = [] { didSet { pageEpoch &+= 1 } }
-    /// Changes whenever a page does (memoised snapshots of skbs with frags); never reset.
-    public internal(set) var pageEpoch: UInt64 = 0
+    @usableFromInline var pages: [Page] = [] { didSet { observer?.pagesChanged() } }
+    /// Told of byte writes and page changes (nil: nobody).
+    public unowned(unsafe) var observer: MemoryObserver?
     /// The caller's buffer of the skb_copy_bits operation, and the snapshot's copy of a nonlinear packet.
     @usableFromInline var scratch: [UInt8] = []
     @usableFromInline var nextAddress: Address
-    /// Numbers every write to a buffer (never reset, so a cached digest cannot match a later buffer).
-    @usableFromInline var writes: UInt64 = 0
     /// The fault switched on, if any (`Mutation`); nil runs the helpers as the kernel has them.
     public var mutation: Mutation?
     /// Allocation-failure injection: when not 0, the allocation (kmalloc or kmem_cache_alloc) that
@@ -392,7 +340,10 @@ public final class Kernel<R: DataRepresentation> {
     func kmemCacheAlloc(count: Int) -> SKB? {
         if allocationFails() { return nil }
         let index = Int32(slots.count)
-        for _ in 0..<count { slots.append(HeadSlot()) }
+        for k in 0..<count {
+            slots.append(HeadSlot())
+            observer?.headChanged(slot: index + Int32(k))
+        }
         return SKB(index: index)
     }
 
@@ -401,6 +352,7 @@ public final class Kernel<R: DataRepresentation> {
         for i in Int(skb.index)..<(Int(skb.index) + count) {
             guard slots[i].live else { throw .bug(.badFree) }
             slots[i].live = false
+            observer?.headChanged(slot: Int32(i))
         }
     }
 
@@ -415,18 +367,20 @@ public final class Kernel<R: DataRepresentation> {
         let base = nextAddress
         let offset = Int(base &- arch.pageOffset)
         nextAddress = (base &+ size &+ 63) & ~63 & mask
-        writes &+= 1
-        var buffer = Buffer(base: base, offset: offset, size: Int(size))
-        buffer.version = writes
-        buffers.append(buffer)
-        return Int32(buffers.count - 1)
+        buffers.append(Buffer(base: base, offset: offset, size: Int(size)))
+        let index = Int32(buffers.count - 1)
+        observer?.bufferChanged(buffer: index)
+        observer?.bytesWritten(buffer: index)
+        return index
     }
 
     @inlinable
     func kfree(_ buffer: Int32) throws(KernelStop) {
         guard buffer >= 0, buffers[Int(buffer)].live else { throw .bug(.badFree) }
-        buffers[Int(buffer)].live = false
-        buffers[Int(buffer)].size = 0
+        update(buffer: buffer) {
+            $0.live = false
+            $0.size = 0
+        }
     }
 
     /// The byte range [start, start + count) of a buffer's data area [0, limit), or `overflow`
@@ -483,8 +437,7 @@ public final class Kernel<R: DataRepresentation> {
         case let .buffer(buffer, at, limit):
             target = try checkedRange(buffer, start: at, count: count, limit: limit)
             touch(buffer, target, writes: true)
-            writes &+= 1
-            buffers[Int(buffer)].version = writes
+            observer?.bytesWritten(buffer: buffer)
         case let .caller(at, size):
             guard at >= 0, at <= size, count <= UInt64(size - at) else { throw .overflow }
             target = Int(at)..<(Int(at) + Int(count))
@@ -512,8 +465,7 @@ public final class Kernel<R: DataRepresentation> {
     func zeroBytes(_ buffer: Int32, start: Int64, count: UInt64, limit: Int64) throws(KernelStop) {
         let r = try checkedRange(buffer, start: start, count: count, limit: limit)
         touch(buffer, r, writes: true)
-        writes &+= 1
-        buffers[Int(buffer)].version = writes
+        observer?.bytesWritten(buffer: buffer)
         _ = UnsafeMutableRawBufferPointer(rebasing: bytes(buffer)[r]).initializeMemory(as: UInt8.self, repeating: 0)
     }
 
@@ -523,8 +475,7 @@ public final class Kernel<R: DataRepresentation> {
         let s = self[skb]
         let r = try checkedRange(s.buffer, start: start, count: UInt64(count), limit: endOffset(s))
         touch(s.buffer, r, writes: true)
-        writes &+= 1
-        buffers[Int(s.buffer)].version = writes
+        observer?.bytesWritten(buffer: s.buffer)
         PacketBytes.fill(UnsafeMutableRawBufferPointer(rebasing: bytes(s.buffer)[r]), pattern: pattern)
     }
 
@@ -620,6 +571,14 @@ public final class Kernel<R: DataRepresentation> {
     @inlinable
     @inline(__always) func update(_ skb: SKB, _ body: (inout SKBuff<R>) -> Void) {
         body(&slots[Int(skb.index)].skb)
+        observer?.headChanged(slot: skb.index)
+    }
+
+    /// A data buffer's shared info, placement or life changes (as `update` for an sk_buff).
+    @inlinable
+    @inline(__always) func update<I: BinaryInteger>(buffer: I, _ body: (inout Buffer) -> Void) {
+        body(&buffers[Int(buffer)])
+        observer?.bufferChanged(buffer: Int32(buffer))
     }
 }
 
