@@ -204,9 +204,9 @@ public final class Differential {
     let immediateCount: Int
     let immediatePairs: [(swift: Int, c: Int, kind: Divergence.Kind)]
     let deferredPairs: [(swift: Int, c: Int, kind: Divergence.Kind)]
-    /// `.touched` with deferred implementations: the sequence so far; the sequences waiting for the
-    /// workers and those they are running; per deferred pair, the reply its worker must give for them,
-    /// byte for byte, as its Swift side saw the calls.
+    /// `.touched` with deferred implementations: the sequences waiting for the batch runners, the
+    /// running one's calls last, and those they are running; per deferred pair, the records its
+    /// runner must take of them, byte for byte, as its Swift side saw the calls.
     private var pending = EncodedBatch()
     private var inFlight = EncodedBatch()
     private var expected: [ExpectedRecords] = []
