@@ -575,11 +575,15 @@ public final class Kernel<R: DataRepresentation> {
     }
 
     /// A data buffer's shared info, placement or life changes (as `update` for an sk_buff).
+    /// (Not generic over the index: the model is built without optimisation in debug builds.)
     @inlinable
-    @inline(__always) func update<I: BinaryInteger>(buffer: I, _ body: (inout Buffer) -> Void) {
-        body(&buffers[Int(buffer)])
-        observer?.bufferChanged(buffer: Int32(buffer))
+    @inline(__always) func update(buffer: Int, _ body: (inout Buffer) -> Void) {
+        body(&buffers[buffer])
+        observer?.bufferChanged(buffer: Int32(truncatingIfNeeded: buffer))
     }
+
+    @inlinable
+    @inline(__always) func update(buffer: Int32, _ body: (inout Buffer) -> Void) { update(buffer: Int(buffer), body) }
 }
 
 /// Arenas of kernels that are gone, kept mapped for the next kernel. A campaign makes new kernels
