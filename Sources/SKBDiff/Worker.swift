@@ -218,6 +218,13 @@ final class WorkerProcess {
 
     /// Start `path` with `arguments` (argv, its name first), its stdin and stdout on pipes: the child's
     /// pid, the pipe end to write its input to and the one to read its output from; or why not.
+    /// posix_spawn_file_actions_addclosefrom_np, where the C library has it (glibc 2.34 and later),
+    /// looked up at run time so that skbdiff still builds and runs with an older one.
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
+
     static func spawn(_ path: String, _ arguments: [String]) -> Result<(pid: pid_t, input: Int32, output: Int32), WorkerFailure> {
         signal(SIGPIPE, SIG_IGN)
         var down: [Int32] = [0, 0], up: [Int32] = [0, 0]
@@ -232,7 +239,14 @@ final class WorkerProcess {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, down[0], 0)
         posix_spawn_file_actions_adddup2(&actions, up[1], 1)
-        for fd in [down[0], down[1], up[0], up[1]] { posix_spawn_file_actions_addclose(&actions, fd) }
+        if let closeFrom = WorkerProcess.addCloseFrom {
+            // Every other descriptor too: a pipe another thread opened without close-on-exec
+            // (Foundation's Process does) would otherwise stay open in the child for its whole life,
+            // and whoever reads that pipe would wait for its end forever.
+            _ = closeFrom(&actions, 3)
+        } else {
+            for fd in [down[0], down[1], up[0], up[1]] { posix_spawn_file_actions_addclose(&actions, fd) }
+        }
         var pid: pid_t = 0
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for a in argv { free(a) } }
