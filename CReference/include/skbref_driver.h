@@ -71,7 +71,6 @@ struct skbref_driver *skbref_driver_create(void);
 void skbref_driver_destroy(struct skbref_driver *d);
 /* Drive `variant` over `world` (the caller's, not freed here) from an empty pool. */
 void skbref_driver_open(struct skbref_driver *d, struct skbref_world *world, const struct skbref_variant *variant);
-struct skbref_world *skbref_driver_world(const struct skbref_driver *d);
 /* An empty pool and an empty world. */
 void skbref_driver_reset(struct skbref_driver *d);
 /* Run one call; the pool settles it (a call on an empty, ended or frozen reference is not run). */

@@ -53,8 +53,6 @@ void skbref_driver_open(struct skbref_driver *d, struct skbref_world *world, con
     d->died = 0;
 }
 
-struct skbref_world *skbref_driver_world(const struct skbref_driver *d) { return d->world; }
-
 void skbref_driver_reset(struct skbref_driver *d)
 {
     skbref_world_reset(d->world);
