@@ -95,12 +95,13 @@ extension Implementation {
 
 /// An implementation that also runs whole sequences at once (skbref_driver.h, "Batches"): the touched
 /// comparison hands it each sequence at its end, with the references to report after each call, and
-/// compares one digest per sequence with the digest of what its Swift model reported. The C
-/// reference does (in this process on x86_64, in the i386 worker), and so does a kernel tree's code.
+/// the records its Swift model reported; it says per sequence whether it took the same. The C
+/// reference does (in this process on x86_64, record by record; in the i386 worker, as one digest per
+/// sequence), and so does a kernel tree's code.
 public protocol BatchRunning: Implementation {
     /// Run the `count` sequences of `batch` (EncodedBatch's bytes; each from an empty pool), each to
-    /// be compared with the records `expected` holds for it (as many as there are sequences). Nothing else may use the implementation until
-    /// `finishBatches`; its pool is empty afterwards.
+    /// be compared with the records `expected` holds for it (as many as there are sequences).
+    /// Nothing else may use the implementation until `finishBatches`; its pool is empty afterwards.
     func startBatches(_ batch: UnsafeRawBufferPointer, count: Int, expected: ExpectedRecords)
     /// Per sequence, whether it reported exactly the expected records.
     func finishBatches() -> [Bool]
@@ -581,7 +582,6 @@ public final class CImplementation: BatchRunning {
     })
 
     public func switchOn(_ mutation: Mutation?) {
-        resetIfNeeded()
         skbref_world_set_mutant(world, mutation.map { CImplementation.mutantCodes[$0]! } ?? 0)
     }
 
